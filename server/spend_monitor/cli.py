@@ -1,0 +1,240 @@
+"""The `spend-monitor` command line, and `customer-spend-monitor` with the old script's flags.
+
+Each command calls one `SpendMonitor` method; a `SpendMonitorError` becomes a one-line message
+on stderr and an exit status: 0 ok, 1 config or usage error, 3 partial (data missing).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import NoReturn, TypeVar
+
+import anyio
+
+from . import __version__
+from .clock import today_in
+from .config import Config, Environment, load_config, load_environment
+from .errors import ConfigError, SpendMonitorError
+from .logs import redact, setup_logging
+from .monitor import CheckReport, DigestRun, SpendMonitor
+from .render import render_json, render_markdown, render_text
+
+EXIT_OK, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 3
+RENDERERS = {"text": render_text, "markdown": render_markdown, "json": render_json}
+T = TypeVar("T")
+
+
+class Parser(argparse.ArgumentParser):
+    """Usage errors exit 1 (the old script's convention), not argparse's 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def _as_of(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date; use YYYY-MM-DD") from None
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config", type=Path, help="config file (default: $CONFIG_PATH, then ./config/config.json)"
+    )
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="use the embedded demo data instead of a config (no accounts needed)",
+    )
+    parser.add_argument(
+        "--as-of",
+        type=_as_of,
+        metavar="YYYY-MM-DD",
+        help="digest date (default: today in the configured timezone)",
+    )
+    parser.add_argument(
+        "-v", "--verbose", action="count", default=0, help="log progress to stderr (-vv for debug)"
+    )
+
+
+def build_parser(prog: str = "spend-monitor") -> Parser:
+    parser = Parser(prog=prog, description="Customer revenue pace, drivers and a daily digest.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+
+    digest = commands.add_parser("digest", help="build the digest, print it and post it")
+    _digest_options(digest)
+
+    check = commands.add_parser("check", help="validate the config and show what is set up")
+    _common(check)
+    return parser
+
+
+def _digest_options(parser: argparse.ArgumentParser) -> None:
+    _common(parser)
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="compute everything, post nothing (also DRY_RUN=true)",
+    )
+    parser.add_argument(
+        "--output", type=Path, metavar="FILE", help="write the digest to FILE instead of stdout"
+    )
+    parser.add_argument(
+        "--customer", metavar="NAME", help="only this customer (name, display name or alias)"
+    )
+    only = parser.add_mutually_exclusive_group()
+    only.add_argument("--slack-only", action="store_true", help="post to Slack only")
+    only.add_argument("--telegram-only", action="store_true", help="post to Telegram only")
+    parser.add_argument(
+        "--format", choices=sorted(RENDERERS), default="text", help="output format (default: text)"
+    )
+    parser.add_argument(
+        "--method",
+        choices=["auto", "prorated", "same_days"],
+        help="pace method (default: the config's pace_method, else auto)",
+    )
+
+
+def legacy_parser() -> Parser:
+    """`customer-spend-monitor`: the old script's interface, same as `spend-monitor digest`."""
+    parser = Parser(
+        prog="customer-spend-monitor",
+        description="Customer spend digest (the old script's flags still work).",
+    )
+    _digest_options(parser)
+    parser.set_defaults(command="digest")
+    return parser
+
+
+@contextmanager
+def _configured(args: argparse.Namespace, env: Environment) -> Iterator[Config]:
+    """The config to run with: the demo's (written to a temp dir) or the user's file."""
+    if args.demo:
+        from .demo import demo_config, write_demo
+
+        with tempfile.TemporaryDirectory(prefix="spend-monitor-demo-") as tmp:
+            as_of = args.as_of or today_in("America/Chicago")
+            args.as_of = as_of
+            yield demo_config(write_demo(Path(tmp), as_of))
+    else:
+        yield load_config(args.config or env.config_path)
+
+
+def _run(monitor: SpendMonitor, step: Callable[[], Awaitable[T]], label: str) -> T:
+    async def go() -> T:
+        try:
+            if sys.stderr.isatty():
+                from rich.console import Console
+
+                with Console(stderr=True).status(label):
+                    return await step()
+            return await step()
+        finally:
+            await monitor.aclose()
+
+    return anyio.run(go)
+
+
+def _emit(text: str, output: Path | None) -> None:
+    if output is None:
+        sys.stdout.write(text)
+        return
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot write {output}: {exc.strerror}", "check --output") from None
+
+
+def _note(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+def cmd_digest(args: argparse.Namespace, monitor: SpendMonitor, env: Environment) -> int:
+    as_of = args.as_of or today_in(monitor.config.timezone)
+    run: DigestRun = _run(
+        monitor,
+        lambda: monitor.build_digest(as_of, customer=args.customer, method=args.method),
+        "Building the digest…",
+    )
+    _emit(RENDERERS[args.format](run.digest), args.output)
+    if args.output:
+        _note(f"digest written to {args.output}")
+    if args.dry_run or env.dry_run:
+        _note("dry run: nothing posted")
+    elif not args.demo:
+        wanted = {"slack"} if args.slack_only else {"telegram"} if args.telegram_only else None
+        ready = [
+            s.channel
+            for s in monitor.channel_statuses()
+            if s.ready and (wanted is None or s.channel in wanted)
+        ]
+        if ready:
+            _note(f"posting to {', '.join(ready)} is not available in this version: printed only")
+        else:
+            _note("no channel configured: printed only")
+    for pace in run.digest.unavailable:
+        _note(f"warning: {pace.display_name}: data unavailable — {pace.error}")
+    for problem in run.digest.errors:
+        _note(f"warning: {problem}")
+    return EXIT_PARTIAL if run.partial else EXIT_OK
+
+
+def _print_check(report: CheckReport) -> None:
+    out = sys.stdout.write
+    out(f"source: {report.source.source} — {report.source.detail}\n")
+    out(f"customers: {', '.join(report.customers) or 'all customers found in the data'}\n")
+    for channel in report.channels:
+        out(f"{channel.channel}: {'ready' if channel.ready else channel.detail}\n")
+    for line in report.trackers:
+        out(f"trackers: {line}\n")
+
+
+def cmd_check(args: argparse.Namespace, monitor: SpendMonitor, env: Environment) -> int:
+    as_of = args.as_of or today_in(monitor.config.timezone)
+    report = _run(monitor, lambda: monitor.check(as_of), "Checking…")
+    _print_check(report)
+    return EXIT_OK if report.ok else EXIT_PARTIAL
+
+
+COMMANDS = {"digest": cmd_digest, "check": cmd_check}
+
+
+def run(args: argparse.Namespace) -> int:
+    secrets: list[str] = []
+    try:
+        env = load_environment()
+        secrets = env.secrets()
+        setup_logging(args.verbose, secrets)
+        with _configured(args, env) as config:
+            monitor = SpendMonitor(config, env)
+            for warning in monitor.config_warnings():
+                _note(f"warning: {warning}")
+            return COMMANDS[args.command](args, monitor, env)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            _note(redact(f"error: {problem}", secrets))
+        return EXIT_USAGE
+    except SpendMonitorError as exc:
+        _note(redact(f"error: {exc}", secrets))
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        _note("interrupted")
+        return 130
+
+
+def main(argv: Sequence[str] | None = None) -> NoReturn:
+    sys.exit(run(build_parser().parse_args(argv)))
+
+
+def legacy_main(argv: Sequence[str] | None = None) -> NoReturn:
+    sys.exit(run(legacy_parser().parse_args(argv)))

@@ -1,0 +1,244 @@
+"""The config file and the environment, parsed and validated once at start-up.
+
+The old script's `config.json` loads unchanged; every newer key is optional. Secrets come only
+from the environment or `.env` (this is the one module that reads them) and are `SecretStr`.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from .domain.models import Customer, MethodChoice, SourceName, Thresholds
+from .errors import ConfigError
+
+DEFAULT_CONFIG_PATH = Path("config/config.json")
+
+
+class Section(BaseModel):
+    """Unknown keys are kept (and reported as likely typos), never fatal."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+class Columns(Section):
+    date: str = "date"
+    customer: str = "customer"
+    service: str = "service"
+    amount: str = "amount"
+
+
+class LocalConfig(Section):
+    path: Path
+    columns: Columns = Field(default_factory=Columns)
+
+
+class TableauViews(Section):
+    monthly_revenue: str | None = None
+    daily_revenue: str | None = None
+    service_breakdown: str | None = None
+
+
+class TableauConfig(Section):
+    server: str
+    site: str = ""
+    pat_name: str
+    api_version: str = "3.24"
+    views: TableauViews = Field(default_factory=TableauViews)
+
+
+class A2AConfig(Section):
+    billing_url: str
+
+
+class SlackConfig(Section):
+    dm_channel: str
+
+
+class TelegramConfig(Section):
+    chat_id: str | int
+
+
+class SourceChain(Section):
+    primary: SourceName
+    fallback: SourceName | None = None
+
+
+class ThresholdsConfig(Thresholds):
+    model_config = ConfigDict(frozen=True, extra="allow")
+
+
+class CustomerConfig(Customer):
+    model_config = ConfigDict(frozen=True, extra="allow")
+
+    tableau_url_name: str | None = None
+
+
+class Config(Section):
+    customers: list[CustomerConfig] = Field(default_factory=list)
+    source: SourceName | SourceChain | None = None
+    local: LocalConfig | None = None
+    tableau: TableauConfig | None = None
+    a2a: A2AConfig | None = None
+    slack: SlackConfig | None = None
+    telegram: TelegramConfig | None = None
+    thresholds: ThresholdsConfig = Field(default_factory=ThresholdsConfig)
+    pace_method: MethodChoice = "auto"
+    timezone: str = "America/Chicago"
+    holidays_country: str = "US"
+    escalation_tracker_path: Path | None = None
+    engdesk_tracker_glob: str | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name)") from None
+        return value
+
+    @field_validator("holidays_country")
+    @classmethod
+    def _known_country(cls, value: str) -> str:
+        import holidays
+
+        if value.upper() not in holidays.list_supported_countries():
+            raise ValueError(f"no holiday calendar for country {value!r} (use ISO codes: US, GB)")
+        return value.upper()
+
+    @field_validator("customers")
+    @classmethod
+    def _unique_names(cls, customers: list[CustomerConfig]) -> list[CustomerConfig]:
+        seen: set[str] = set()
+        for customer in customers:
+            if customer.name in seen:
+                raise ValueError(f"customer {customer.name!r} is listed twice")
+            seen.add(customer.name)
+        return customers
+
+    @model_validator(mode="after")
+    def _source_has_its_section(self) -> Config:
+        if self.source is None and self.tableau is None and self.local is None:
+            raise ValueError(
+                'no data source: add a `local` section ({"path": "revenue.csv"}) '
+                "or a `tableau` section"
+            )
+        chain = self.source_chain
+        for name in (chain.primary, chain.fallback):
+            if name is not None and getattr(self, name, None) is None:
+                raise ValueError(f"source {name!r} needs a {name!r} section")
+        return self
+
+    @property
+    def source_chain(self) -> SourceChain:
+        """The sources to use: explicit, or inferred as the old script did."""
+        if isinstance(self.source, SourceChain):
+            return self.source
+        if self.source is not None:
+            return SourceChain(primary=self.source)
+        if self.tableau is not None:
+            return SourceChain(primary="tableau", fallback="a2a" if self.a2a else None)
+        if self.local is not None:
+            return SourceChain(primary="local")
+        return SourceChain(primary="sql")
+
+
+class Environment(BaseSettings):
+    """Variables the code reads, from the process environment or `.env` in the working dir."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
+
+    tableau_pat_secret: SecretStr | None = None
+    slack_bot_token: SecretStr | None = None
+    telegram_bot_token: SecretStr | None = None
+    config_path: Path = DEFAULT_CONFIG_PATH
+    dry_run: bool = False
+
+    def secrets(self) -> list[str]:
+        """Every secret value, for redaction from logs and errors."""
+        values = (self.tableau_pat_secret, self.slack_bot_token, self.telegram_bot_token)
+        return [v.get_secret_value() for v in values if v and v.get_secret_value()]
+
+
+def _json_path(loc: tuple[int | str, ...]) -> str:
+    path = ""
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path or "(top level)"
+
+
+def _problem(error: Any) -> str:
+    loc = tuple(p for p in error["loc"] if not str(p).startswith(("function-after", "tagged")))
+    # Union members show up as path parts; keep the keys a user typed.
+    loc = tuple(p for p in loc if p not in ("str", "SourceChain", "int"))
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return f"{_json_path(loc)}: {message}"
+
+
+def unknown_keys(model: BaseModel, path: str = "") -> list[str]:
+    """JSON paths of keys the config model does not know — most likely typos."""
+    found = [f"{path}{key}" for key in (model.model_extra or {})]
+    for name in type(model).model_fields:
+        value = getattr(model, name)
+        items = value if isinstance(value, list) else [value]
+        for i, item in enumerate(items):
+            if isinstance(item, BaseModel):
+                where = f"{name}[{i}]" if isinstance(value, list) else name
+                found += unknown_keys(item, f"{path}{where}.")
+    return found
+
+
+def parse_config(data: Any, origin: str) -> Config:
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        problems = [f"{origin}: {_problem(e)}" for e in exc.errors()]
+        raise ConfigError(
+            f"{origin} has {len(problems)} problem(s)",
+            "fix the listed keys (see docs/configuration.md)",
+            problems=problems,
+        ) from None
+
+
+def load_config(path: Path) -> Config:
+    if not path.is_file():
+        raise ConfigError(
+            f"config file {path} not found",
+            "copy config/example-config.json there, pass --config PATH or set CONFIG_PATH",
+        )
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ConfigError(
+            f"{path} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})",
+            "fix the JSON syntax",
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read {path}: {exc}", "check the file's permissions") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path} must hold a JSON object", "see config/example-config.json")
+    return parse_config(data, str(path))
+
+
+def load_environment() -> Environment:
+    try:
+        return Environment()
+    except ValidationError as exc:
+        problems = [
+            f"environment variable {str(e['loc'][0]).upper()}: {e['msg']}" for e in exc.errors()
+        ]
+        raise ConfigError("bad environment variable", problems=problems) from None

@@ -1,0 +1,151 @@
+"""The shapes that flow between sources, the domain rules and the renderers."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SourceName = Literal["tableau", "a2a", "local", "sql"]
+PaceMethod = Literal["prorated", "same_days"]
+MethodChoice = Literal["auto", "prorated", "same_days"]
+Flag = Literal["growing", "declining", "normal", "new", "inactive", "unavailable"]
+DriverKind = Literal["new", "vanished", "grew", "shrank", "steady"]
+WatchKind = Literal["pace_drop", "escalations", "stale_ticket", "vanished_line_item"]
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Thresholds(Frozen):
+    """Every number that decides a flag. Defaults are the old script's."""
+
+    growth_pct: float = 15
+    decline_pct: float = -10
+    watch_drop_pct: float = -25
+    escalation_count: int = Field(3, ge=1)
+    big_mover_pct: float = Field(50, gt=0)
+    stale_ticket_business_days: int = Field(5, ge=1)
+    min_baseline: float = Field(0, ge=0)
+
+
+class Customer(Frozen):
+    """Who a customer is: `name` keys the data, `display_name` is what people read."""
+
+    name: str = Field(min_length=1)
+    display_name: str | None = None
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        return self.display_name or self.name
+
+
+class Totals(Frozen):
+    """Revenue for one customer or one service line over the compared windows."""
+
+    current: float
+    prior_total: float
+    # The prior month's days 1..min(d, days in prior month); None when the source only knows
+    # monthly totals.
+    prior_same_days: float | None = None
+
+
+class ServiceRevenue(Totals):
+    service: str
+
+
+class CustomerRevenue(Totals):
+    """What a source knows about one customer. `error` set means the data could not be had."""
+
+    key: str
+    source: SourceName
+    services: tuple[ServiceRevenue, ...] = ()
+    # Daily totals from the prior month's first day through data_through; empty when the
+    # source has monthly totals only.
+    daily: dict[date, float] = Field(default_factory=dict)
+    error: str | None = None
+
+
+class Driver(Frozen):
+    service: str
+    current: float
+    baseline: float
+    prior_total: float
+    delta: float
+    kind: DriverKind
+
+
+class Pace(Frozen):
+    """One customer's pace and every number behind it, so any figure can be replayed."""
+
+    name: str
+    display_name: str
+    flag: Flag
+    status: str
+    current: float | None
+    prior_total: float | None
+    baseline: float | None
+    change_pct: float | None
+    method: PaceMethod
+    source: SourceName
+    days_elapsed: int
+    error: str | None = None
+    note: str | None = None
+    big_mover: bool = False
+    drivers: tuple[Driver, ...] = ()
+
+    @property
+    def delta(self) -> float:
+        """Dollar change against the baseline (0 when unknown), the sort key of the digest."""
+        if self.current is None:
+            return 0.0
+        return self.current - (self.baseline or 0.0)
+
+
+class TrackerEntry(BaseModel):
+    """Written by people and other tools: extra keys are ignored, ids may be numbers."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore", coerce_numbers_to_str=True)
+
+
+class Escalation(TrackerEntry):
+    customer: str
+    date: date
+    summary: str = ""
+
+
+class Ticket(TrackerEntry):
+    ticket_id: str
+    customer: str
+    created_date: date
+    status: str
+    updated_date: date | None = None
+
+
+class WatchItem(Frozen):
+    customer: str
+    display_name: str
+    kind: WatchKind
+    detail: str
+    evidence: dict[str, str | int | float | list[str]] = Field(default_factory=dict)
+
+
+class Digest(Frozen):
+    as_of: date
+    data_through: date
+    prior_start: date
+    days_elapsed: int
+    current_month: str
+    prior_month: str
+    method: MethodChoice
+    thresholds: Thresholds
+    customers: tuple[Pace, ...]
+    watch_list: tuple[WatchItem, ...]
+    errors: tuple[str, ...] = ()
+
+    @property
+    def unavailable(self) -> tuple[Pace, ...]:
+        return tuple(p for p in self.customers if p.flag == "unavailable")

@@ -1,0 +1,42 @@
+"""Assembling a customer's revenue from the aggregates a source returns."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date
+
+from .models import CustomerRevenue, ServiceRevenue, SourceName
+from .periods import Period
+
+
+def from_daily(
+    key: str,
+    source: SourceName,
+    daily: Mapping[date, float],
+    services: Iterable[ServiceRevenue],
+    period: Period,
+) -> CustomerRevenue:
+    """Totals for the compared windows, summed from daily totals that cover both months."""
+    same_end = period.prior_same_day_end()
+    current = prior_total = prior_same = 0.0
+    for day, amount in daily.items():
+        if period.current_start <= day <= period.data_through:
+            current += amount
+        elif period.prior_start <= day <= period.prior_end:
+            prior_total += amount
+            if day <= same_end:
+                prior_same += amount
+    return CustomerRevenue(
+        key=key,
+        source=source,
+        current=current,
+        prior_total=prior_total,
+        prior_same_days=prior_same,
+        services=tuple(sorted(services, key=lambda s: s.service)),
+        daily=dict(sorted(daily.items())),
+    )
+
+
+def unavailable(key: str, source: SourceName, reason: str) -> CustomerRevenue:
+    """A customer whose data could not be had: never a zero."""
+    return CustomerRevenue(key=key, source=source, current=0, prior_total=0, error=reason)

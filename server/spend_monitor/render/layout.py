@@ -1,0 +1,155 @@
+"""The digest's familiar layout, written once for every destination.
+
+A `Style` says how a destination escapes untrusted text (customer names, service names, tracker
+text) and marks emphasis; `layout` never puts raw data into a line without `style.escape`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from ..domain.formatting import (
+    format_amount,
+    format_delta,
+    format_pct,
+    month_abbr,
+    month_name,
+    short_date,
+)
+from ..domain.models import Digest, Driver, Pace, WatchItem
+from ..domain.periods import days_in_month
+
+MAX_NORMAL_LINES = 12
+DRIVERS_PER_CUSTOMER = 2
+FOOTER = "Want to dig deeper into any of these? Just ask."
+SOURCE_NOTES = {"a2a": "via billing agent"}
+
+
+class Style(Protocol):
+    def escape(self, text: str) -> str: ...
+
+    def bold(self, text: str) -> str: ...
+
+
+@dataclass
+class Section:
+    heading: str | None
+    lines: list[str] = field(default_factory=list)
+
+
+def emoji(pace: Pace) -> str:
+    if pace.flag == "growing":
+        return "🚀" if pace.big_mover else "✅"
+    if pace.flag == "declining":
+        return "🚨" if pace.big_mover else "🔻"
+    return {"normal": "➖", "new": "✨", "inactive": "💤", "unavailable": "❓"}[pace.flag]
+
+
+def customer_line(pace: Pace, style: Style) -> str:
+    name = style.escape(pace.display_name)
+    if pace.flag == "unavailable":
+        return f"{emoji(pace)} {name}: data unavailable — {style.escape(pace.error or 'unknown')}"
+    amount = format_amount(pace.current or 0)
+    figures = amount if pace.change_pct is None else f"{amount} ({format_pct(pace.change_pct)})"
+    line = f"{emoji(pace)} {name}: {figures} — {pace.status}"
+    if pace.source in SOURCE_NOTES:
+        line += f" ({SOURCE_NOTES[pace.source]})"
+    return line
+
+
+def _subtitle(digest: Digest) -> str:
+    through = short_date(digest.data_through)
+    lag = (digest.as_of - digest.data_through).days - 1
+    if lag > 0:
+        through += f" ({lag} day{'s' if lag > 1 else ''} behind)"
+    prior = month_name(digest.prior_start)
+    if digest.days_elapsed == days_in_month(digest.data_through):
+        return f"Data through {through} · full {month_name(digest.data_through)} vs {prior}"
+    return f"Data through {through} · pace vs {prior}"
+
+
+def _pace_lines(digest: Digest, style: Style) -> list[str]:
+    listed = [p for p in digest.customers if p.flag not in ("normal", "inactive")]
+    normal = [p for p in digest.customers if p.flag == "normal"]
+    inactive = [p for p in digest.customers if p.flag == "inactive"]
+    lines = [customer_line(p, style) for p in listed]
+    if len(normal) <= MAX_NORMAL_LINES:
+        lines += [customer_line(p, style) for p in normal]
+    else:
+        t = digest.thresholds
+        lines.append(
+            f"➖ {len(normal)} others tracking normally "
+            f"(between {format_pct(t.decline_pct)} and {format_pct(t.growth_pct)})"
+        )
+    if inactive:
+        names = ", ".join(style.escape(p.display_name) for p in inactive)
+        lines.append(f"💤 No spend either month: {names}")
+    return lines
+
+
+def _driver_text(driver: Driver, digest: Digest, style: Style) -> str:
+    service = style.escape(driver.service)
+    if driver.kind == "vanished":
+        months = f"{month_abbr(digest.prior_start)}→{month_abbr(digest.data_through)}"
+        return f'"{service}" line item vanished {months} ({format_amount(driver.prior_total)}/mo)'
+    return f"{service} {format_delta(driver.delta)} ({driver.kind})"
+
+
+def _driver_section(digest: Digest, style: Style) -> Section:
+    growth: list[str] = []
+    watch: list[str] = []
+    for pace in digest.customers:
+        rising = pace.big_mover and pace.flag == "growing"
+        falling = pace.big_mover and pace.flag == "declining"
+        for driver in pace.drivers:
+            top = pace.drivers.index(driver) < DRIVERS_PER_CUSTOMER
+            line = f"• {style.escape(pace.display_name)}: {_driver_text(driver, digest, style)}"
+            moved = driver.kind != "steady"
+            if rising and top and moved and driver.delta > 0:
+                growth.append(line)
+            elif driver.kind == "vanished" or (falling and top and moved and driver.delta < 0):
+                watch.append(line)
+    big = format_pct(digest.thresholds.big_mover_pct).lstrip("+")
+    section = Section("📈 WHAT'S DRIVING THE CHANGES")
+    if growth:
+        section.lines += [style.bold(f"High Growth (>{big}):"), *growth]
+    if watch:
+        section.lines += [style.bold("Watch List:"), *watch]
+    return section
+
+
+def _watch_line(item: WatchItem, style: Style) -> str:
+    return f"• {style.escape(item.display_name)}: {style.escape(item.detail)}"
+
+
+def _watch_section(digest: Digest, style: Style) -> Section:
+    """Items the lines above do not already tell: big movers and vanished lines are shown."""
+    big_movers = {p.name for p in digest.customers if p.big_mover}
+    items = [
+        item
+        for item in digest.watch_list
+        if item.kind in ("escalations", "stale_ticket")
+        or (item.kind == "pace_drop" and item.customer not in big_movers)
+    ]
+    return Section("⚠️ CUSTOMERS TO WATCH", [_watch_line(i, style) for i in items])
+
+
+def layout(digest: Digest, style: Style) -> list[Section]:
+    """The digest as sections; the first holds the title lines, empty sections are dropped."""
+    title = Section(
+        None,
+        [
+            style.bold(f"📊 Customer Spend Monitor — {short_date(digest.as_of)}"),
+            _subtitle(digest),
+        ],
+    )
+    sections = [
+        title,
+        Section(None, _pace_lines(digest, style)),
+        _driver_section(digest, style),
+        _watch_section(digest, style),
+        Section("❗ DATA PROBLEMS", [f"• {style.escape(e)}" for e in digest.errors]),
+        Section(None, [FOOTER]),
+    ]
+    return [s for s in sections if s.lines]

@@ -1,0 +1,45 @@
+"""What every revenue source offers the monitor."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Protocol
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..domain.models import CustomerRevenue, SourceName
+from ..domain.periods import Period
+
+
+class RevenueSnapshot(BaseModel):
+    """One fetch: the period the data allows, and revenue for every customer asked about.
+
+    With no customers asked about, `customers` holds every customer found in the window.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    source: SourceName
+    period: Period
+    customers: dict[str, CustomerRevenue]
+    warnings: tuple[str, ...] = ()
+
+
+class SourceStatus(BaseModel):
+    """What `spend-monitor check` reports about a source."""
+
+    source: SourceName
+    ok: bool
+    detail: str
+    facts: dict[str, str | int | None] = Field(default_factory=dict)
+
+
+class RevenueSource(Protocol):
+    name: SourceName
+
+    async def fetch(self, as_of: date, customers: Sequence[str] | None) -> RevenueSnapshot: ...
+
+    async def status(self, as_of: date) -> SourceStatus: ...
+
+    async def aclose(self) -> None: ...

@@ -1,0 +1,54 @@
+"""Shared fixtures: every test runs in its own working directory with a clean environment."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import pytest
+
+from spend_monitor.domain.models import Thresholds
+
+ENV_VARS = (
+    "CONFIG_PATH",
+    "DRY_RUN",
+    "TABLEAU_PAT_SECRET",
+    "SLACK_BOT_TOKEN",
+    "TELEGRAM_BOT_TOKEN",
+)
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh cwd (so no stray .env or config/config.json is read) and no monitor env vars."""
+    monkeypatch.chdir(tmp_path)
+    for name in ENV_VARS:
+        monkeypatch.delenv(name, raising=False)
+    return tmp_path
+
+
+@pytest.fixture
+def thresholds() -> Thresholds:
+    return Thresholds()
+
+
+Row = tuple[str, str, str, float | str]
+
+
+@pytest.fixture
+def write_csv(tmp_path: Path) -> Callable[..., Path]:
+    def write(rows: Iterable[Row], name: str = "revenue.csv", header: Iterable[str] = ()) -> Path:
+        path = tmp_path / name
+        with path.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(list(header) or ["date", "customer", "service", "amount"])
+            writer.writerows(rows)
+        return path
+
+    return write
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"

@@ -1,0 +1,11 @@
+from pathlib import Path
+
+from spend_monitor.config import load_config, unknown_keys
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_example_config_loads_without_warnings():
+    config = load_config(ROOT / "config" / "example-config.json")
+    assert unknown_keys(config) == []
+    assert config.source_chain.primary == "local"

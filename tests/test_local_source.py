@@ -1,0 +1,132 @@
+import gzip
+import shutil
+from datetime import date
+
+import duckdb
+import pytest
+
+from spend_monitor.config import Columns, LocalConfig
+from spend_monitor.errors import DataFileError
+from spend_monitor.sources.files import LocalFileSource
+
+pytestmark = pytest.mark.anyio
+AS_OF = date(2026, 2, 15)
+ROWS = [
+    ("2026-01-03", "Acme", "SMS", 100.0),
+    ("2026-01-03", "Acme", "SMS", 50.0),  # several rows a day are summed
+    ("2026-01-20", "Acme", "Voice", 300.0),
+    ("2026-02-02", "Acme", "SMS", 120.0),
+    ("2026-02-14", "Acme", "Voice", 80.0),
+    ("2026-02-15", "Acme", "Voice", 999.0),  # today: a partial day, ignored
+    ("2026-03-01", "Acme", "Voice", 999.0),  # the future: ignored
+    ("2026-02-05", "Globex", "SMS", 10.0),
+    ("2025-12-05", "Ghost", "SMS", 10.0),  # outside the window
+]
+
+
+async def fetch(path, customers=None, columns=None, as_of=AS_OF):
+    source = LocalFileSource(LocalConfig(path=path, columns=columns or Columns()))
+    return await source.fetch(as_of, customers)
+
+
+async def test_sums_rows_and_splits_the_two_months(write_csv):
+    snapshot = await fetch(write_csv(ROWS))
+    acme = snapshot.customers["Acme"]
+    assert snapshot.period.data_through == date(2026, 2, 14)
+    assert (acme.current, acme.prior_total) == (200, 450)
+    assert acme.prior_same_days == 150  # January 1..14
+    assert acme.daily[date(2026, 1, 3)] == 150
+    services = {s.service: (s.current, s.prior_total, s.prior_same_days) for s in acme.services}
+    assert services == {"SMS": (120, 150, 150), "Voice": (80, 300, 0)}
+    assert acme.source == "local"
+
+
+async def test_without_configured_customers_everyone_in_the_window_is_monitored(write_csv):
+    snapshot = await fetch(write_csv(ROWS))
+    assert sorted(snapshot.customers) == ["Acme", "Globex"]
+
+
+async def test_a_customer_without_rows_is_unavailable_with_a_hint(write_csv):
+    snapshot = await fetch(write_csv(ROWS), customers=["Acme", "acme "])
+    missing = snapshot.customers["acme "]
+    assert missing.error is not None
+    assert "no rows for 'acme '" in missing.error
+    assert "'Acme'" in missing.error
+
+
+async def test_late_data_moves_data_through(write_csv):
+    snapshot = await fetch(write_csv(ROWS[:4]))
+    assert snapshot.period.data_through == date(2026, 2, 2)
+
+
+async def test_gzipped_csv_and_parquet_read_the_same(write_csv, tmp_path):
+    csv_path = write_csv(ROWS)
+    gz_path = tmp_path / "revenue.csv.gz"
+    with csv_path.open("rb") as src, gzip.open(gz_path, "wb") as dst:
+        shutil.copyfileobj(src, dst)
+    parquet = tmp_path / "revenue.parquet"
+    duckdb.sql(
+        f"COPY (SELECT CAST(date AS DATE) AS date, customer, service, CAST(amount AS DOUBLE) "
+        f"AS amount FROM read_csv('{csv_path}')) TO '{parquet}' (FORMAT parquet)"
+    )
+    plain = await fetch(csv_path)
+    assert await fetch(gz_path) == plain
+    assert await fetch(parquet) == plain
+
+
+async def test_column_names_come_from_config(write_csv):
+    path = write_csv(
+        [("2026-02-01", "Acme", "SMS", "$1,234.50")], header=["day", "account", "product", "usd"]
+    )
+    columns = Columns(date="day", customer="account", service="product", amount="usd")
+    snapshot = await fetch(path, columns=columns)
+    assert snapshot.customers["Acme"].current == 1234.5
+
+
+async def test_missing_column_names_file_column_and_fix(write_csv):
+    path = write_csv([("2026-02-01", "Acme", "SMS", 1)], header=["date", "client", "service", "x"])
+    with pytest.raises(DataFileError) as caught:
+        await fetch(path)
+    message = str(caught.value)
+    assert "revenue.csv has no column for customer ('customer'), amount ('amount')" in message
+    assert "it has date, client, service, x" in message
+    assert "local.columns" in message
+
+
+@pytest.mark.parametrize(
+    ("bad_row", "expected"),
+    [
+        (("2026-02-03", "Acme", "SMS", "12,x"), "row 2 (line 3): amount is '12,x'"),
+        (("2026-02-03", "Acme", "SMS", ""), "row 2 (line 3): amount is empty"),
+        (("Feb 3rd", "Acme", "SMS", "1"), "row 2 (line 3): date is 'Feb 3rd'"),
+        (("2026-02-03", "", "SMS", "1"), "row 2 (line 3): customer is empty"),
+    ],
+)
+async def test_a_bad_row_is_named_never_dropped_or_zeroed(write_csv, bad_row, expected):
+    path = write_csv([("2026-02-02", "Acme", "SMS", 1), bad_row, ("2026-02-04", "A", "S", 1)])
+    with pytest.raises(DataFileError) as caught:
+        await fetch(path)
+    assert expected in str(caught.value)
+    assert str(path) in str(caught.value)
+
+
+async def test_missing_file_and_unknown_type(tmp_path):
+    with pytest.raises(DataFileError, match="not found"):
+        await fetch(tmp_path / "absent.csv")
+    odd = tmp_path / "revenue.xlsx"
+    odd.write_text("x")
+    with pytest.raises(DataFileError, match="unknown file type"):
+        await fetch(odd)
+
+
+async def test_no_rows_before_as_of(write_csv):
+    with pytest.raises(DataFileError, match="no rows dated before 2026-02-15"):
+        await fetch(write_csv([("2026-03-01", "Acme", "SMS", 1)]))
+
+
+async def test_names_that_look_like_sql_are_just_names(write_csv):
+    name = "x'); DROP TABLE revenue;--"
+    path = write_csv([("2026-02-02", name, "SMS", 5), ("2026-01-02", name, "SMS", 5)])
+    snapshot = await fetch(path, customers=[name])
+    assert snapshot.customers[name].current == 5
+    assert (await fetch(path, customers=[name])).customers[name].prior_total == 5
