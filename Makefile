@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint types unit bench clean
+.PHONY: demo test lint types unit bench inspect clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -35,6 +35,10 @@ test: lint types unit
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+
+# The MCP Inspector's web UI on the demo server (0.15.0 is the last release for Node 20).
+inspect: $(STAMP)
+	npx -y @modelcontextprotocol/inspector@0.15.0 $(BIN)/spend-monitor-mcp --demo
 
 clean:
 	rm -rf $(VENV) demo-output .pytest_cache .mypy_cache .ruff_cache

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "bench" / "data"
@@ -17,7 +18,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 import local_source  # noqa: E402
 
 
-def measure(script: str, *args: str) -> dict[str, float | int]:
+def measure(script: str, *args: str) -> dict[str, Any]:
     """Each measurement runs alone in a new interpreter so peak memory is its own."""
     done = subprocess.run(
         [sys.executable, str(ROOT / "bench" / script), *args],
@@ -25,7 +26,7 @@ def measure(script: str, *args: str) -> dict[str, float | int]:
         capture_output=True,
         text=True,
     )
-    result: dict[str, float | int] = json.loads(done.stdout.strip().splitlines()[-1])
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
 
 
@@ -52,8 +53,30 @@ def local_section() -> str:
     )
 
 
+def mcp_section() -> str:
+    r = measure("mcp_server.py")
+    budget = float(r["import_median_s"]) + 0.4
+    cold_ok = float(r["cold_median_s"]) <= budget
+    warm_ok = float(r["warm_median_ms"]) < 50
+    return (
+        "## MCP server: cold start and warm calls\n\n"
+        "Cold start: launching `spend-monitor-mcp --demo` over stdio until the first "
+        "`tools/list` answer, against a fresh `python -c 'import mcp.server.mcpserver'` in the "
+        "same run (5 runs each, medians). Warm: `get_customer_pace` (limit 50) on the demo "
+        f"data after the first call filled the cache ({r['warm_calls']} calls).\n\n"
+        "| measure | value | target |\n|---|---|---|\n"
+        f"| import of the SDK's server module alone | {r['import_median_s']} s | — |\n"
+        f"| cold start to first tools/list | {r['cold_median_s']} s (runs: "
+        f"{', '.join(str(c) for c in r['cold_runs_s'])}) | ≤ {budget:.2f} s "
+        f"— **{'met' if cold_ok else 'MISSED'}** |\n"
+        f"| warm get_customer_pace, median | {r['warm_median_ms']} ms | < 50 ms — "
+        f"**{'met' if warm_ok else 'MISSED'}** |\n"
+        f"| warm get_customer_pace, p95 | {r['warm_p95_ms']} ms | — |\n"
+    )
+
+
 def main() -> None:
-    sections = [local_section()]
+    sections = [local_section(), mcp_section()]
     header = (
         "# Performance\n\n"
         "Written by `make bench` (bench/run.py); numbers are from the last run on the machine "

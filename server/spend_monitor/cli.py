@@ -16,17 +16,17 @@ from pathlib import Path
 from typing import NoReturn, TypeVar
 
 import anyio
+from pydantic import BaseModel
 
 from . import __version__
 from .clock import today_in
 from .config import Config, Environment, load_config, load_environment
 from .errors import ConfigError, SpendMonitorError
 from .logs import redact, setup_logging
-from .monitor import CheckReport, DigestRun, SpendMonitor
-from .render import render_json, render_markdown, render_text
+from .monitor import RENDERERS, CheckReport, DigestRun, SpendMonitor
 
 EXIT_OK, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 3
-RENDERERS = {"text": render_text, "markdown": render_markdown, "json": render_json}
+FLAGS = ("growing", "declining", "normal", "new", "inactive", "unavailable")
 T = TypeVar("T")
 
 
@@ -75,6 +75,34 @@ def build_parser(prog: str = "spend-monitor") -> Parser:
 
     check = commands.add_parser("check", help="validate the config and show what is set up")
     _common(check)
+
+    serve = commands.add_parser("serve", help="run the MCP server (same as spend-monitor-mcp)")
+    _common(serve)
+    from .mcp_options import add_server_options
+
+    add_server_options(serve)
+
+    pace = commands.add_parser("pace", help="pace as JSON, largest dollar move first")
+    _common(pace)
+    pace.add_argument("--customer", metavar="NAME")
+    pace.add_argument("--flag", choices=list(FLAGS))
+    pace.add_argument("--limit", type=int, default=50)
+    pace.add_argument("--offset", type=int, default=0)
+
+    breakdown = commands.add_parser("breakdown", help="one customer's service lines as JSON")
+    _common(breakdown)
+    breakdown.add_argument("customer", metavar="CUSTOMER")
+
+    watch = commands.add_parser("watch", help="the watch list as JSON")
+    _common(watch)
+
+    history = commands.add_parser("history", help="one customer's daily revenue as JSON")
+    _common(history)
+    history.add_argument("customer", metavar="CUSTOMER")
+    history.add_argument("--days", type=int, default=60)
+
+    customers = commands.add_parser("customers", help="the monitored customers as JSON")
+    _common(customers)
     return parser
 
 
@@ -206,7 +234,36 @@ def cmd_check(args: argparse.Namespace, monitor: SpendMonitor, env: Environment)
     return EXIT_OK if report.ok else EXIT_PARTIAL
 
 
-COMMANDS = {"digest": cmd_digest, "check": cmd_check}
+def _print_model(model: BaseModel) -> None:
+    sys.stdout.write(model.model_dump_json(indent=2) + "\n")
+
+
+def cmd_query(args: argparse.Namespace, monitor: SpendMonitor, env: Environment) -> int:
+    """The questions the MCP tools answer, answered the same way on the command line."""
+    as_of = args.as_of or today_in(monitor.config.timezone)
+    queries: dict[str, Callable[[], Awaitable[BaseModel]]] = {
+        "pace": lambda: monitor.pace(as_of, args.customer, args.flag, args.limit, args.offset),
+        "breakdown": lambda: monitor.breakdown(args.customer, as_of),
+        "watch": lambda: monitor.watch(as_of),
+        "history": lambda: monitor.history(args.customer, as_of, args.days),
+        "customers": lambda: monitor.list_customers(as_of),
+    }
+    _print_model(_run(monitor, queries[args.command], "Fetching…"))
+    return EXIT_OK
+
+
+def cmd_serve(args: argparse.Namespace, monitor: SpendMonitor, env: Environment) -> int:
+    from .mcp_server import serve
+
+    return serve(args, monitor)
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace, SpendMonitor, Environment], int]] = {
+    "digest": cmd_digest,
+    "check": cmd_check,
+    "serve": cmd_serve,
+    **dict.fromkeys(("pace", "breakdown", "watch", "history", "customers"), cmd_query),
+}
 
 
 def run(args: argparse.Namespace) -> int:

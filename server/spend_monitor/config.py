@@ -72,6 +72,10 @@ class TelegramConfig(Section):
     chat_id: str | int
 
 
+class McpConfig(Section):
+    cache_ttl_minutes: float = Field(15, ge=0)
+
+
 class SourceChain(Section):
     primary: SourceName
     fallback: SourceName | None = None
@@ -99,6 +103,7 @@ class Config(Section):
     pace_method: MethodChoice = "auto"
     timezone: str = "America/Chicago"
     holidays_country: str = "US"
+    mcp: McpConfig = Field(default_factory=McpConfig)
     escalation_tracker_path: Path | None = None
     engdesk_tracker_glob: str | None = None
 
@@ -167,10 +172,16 @@ class Environment(BaseSettings):
     telegram_bot_token: SecretStr | None = None
     config_path: Path = DEFAULT_CONFIG_PATH
     dry_run: bool = False
+    spend_monitor_mcp_token: SecretStr | None = None
 
     def secrets(self) -> list[str]:
         """Every secret value, for redaction from logs and errors."""
-        values = (self.tableau_pat_secret, self.slack_bot_token, self.telegram_bot_token)
+        values = (
+            self.tableau_pat_secret,
+            self.slack_bot_token,
+            self.telegram_bot_token,
+            self.spend_monitor_mcp_token,
+        )
         return [v.get_secret_value() for v in values if v and v.get_secret_value()]
 
 

@@ -242,7 +242,7 @@ def write_demo(directory: Path, as_of: date) -> DemoFiles:
         customers=book,
     )
     with files.revenue.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
+        writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(["date", "customer", "service", "amount"])
         writer.writerows(_revenue_rows(book, as_of))
     files.escalations.write_text(json.dumps(_escalations(as_of), indent=2), encoding="utf-8")

@@ -1,12 +1,14 @@
 """`SpendMonitor`, the one application service: it wires the adapters to the domain rules.
 
-Front ends (CLI, MCP server) call its methods and hold no business logic of their own.
+Front ends (CLI, MCP server) call its methods and hold no business logic of their own. Every
+question takes the as-of date as a parameter; the front ends decide what "today" is.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+import time
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import date, timedelta
 
 from pydantic import BaseModel, ConfigDict
@@ -14,16 +16,32 @@ from pydantic import BaseModel, ConfigDict
 from .config import Config, Environment, unknown_keys
 from .domain.customers import CustomerIndex
 from .domain.digest import build_digest
-from .domain.models import Customer, Digest, MethodChoice, SourceName
-from .domain.periods import public_holidays
+from .domain.models import Customer, Digest, Flag, MethodChoice, Pace, SourceName
+from .domain.periods import Period, public_holidays
 from .errors import ConfigError, UnknownCustomerError
+from .render import render_json, render_markdown, render_text
 from .sources import RevenueSnapshot, RevenueSource, SourceStatus
 from .trackers import read_trackers
+from .views import (
+    CustomerHistory,
+    CustomerList,
+    DailyPoint,
+    DigestPreview,
+    PacePage,
+    ServiceBreakdown,
+    WatchList,
+)
 
 log = logging.getLogger(__name__)
 
 # Tickets can sit idle for weeks; look this far back for holidays when counting business days.
 HOLIDAY_LOOKBACK_DAYS = 120
+RENDERERS: dict[str, Callable[[Digest], str]] = {
+    "text": render_text,
+    "markdown": render_markdown,
+    "json": render_json,
+}
+Progress = Callable[[float, float, str], Awaitable[None]]
 
 
 class DigestRun(BaseModel):
@@ -69,11 +87,28 @@ def make_source(name: SourceName, config: Config) -> RevenueSource:
     )
 
 
+def _series(daily: dict[date, float], start: date, end: date) -> list[DailyPoint]:
+    """Every day from start to end; a day without rows is a real zero within the data."""
+    days = (end - start).days + 1
+    return [
+        DailyPoint(date=day, amount=round(daily.get(day, 0.0), 2))
+        for day in (start + timedelta(days=i) for i in range(max(days, 0)))
+    ]
+
+
 class SpendMonitor:
-    def __init__(self, config: Config, env: Environment | None = None) -> None:
+    def __init__(
+        self,
+        config: Config,
+        env: Environment | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.config = config
         self.env = env or Environment(_env_file=None)
         self._source: RevenueSource | None = None
+        self._clock = clock
+        self._snapshots: dict[date, tuple[float, RevenueSnapshot]] = {}
+        self.last_digest: Digest | None = None
 
     @property
     def source(self) -> RevenueSource:
@@ -85,10 +120,31 @@ class SpendMonitor:
         if self._source is not None:
             await self._source.aclose()
 
+    # -- data ---------------------------------------------------------------------------------
+
+    async def snapshot(
+        self, as_of: date, refresh: bool = False, progress: Progress | None = None
+    ) -> RevenueSnapshot:
+        """The whole book for `as_of`, kept for `mcp.cache_ttl_minutes` so follow-ups are free."""
+        ttl = self.config.mcp.cache_ttl_minutes * 60
+        cached = self._snapshots.get(as_of)
+        if cached and not refresh and self._clock() - cached[0] < ttl:
+            return cached[1]
+        if progress:
+            await progress(0, 2, f"fetching revenue from {self.source.name}")
+        configured = [c.name for c in self.config.customers] or None
+        snapshot = await self.source.fetch(as_of, configured)
+        if ttl > 0:
+            self._snapshots[as_of] = (self._clock(), snapshot)
+        if progress:
+            await progress(1, 2, "computing pace")
+        return snapshot
+
     # -- customers ----------------------------------------------------------------------------
 
-    def configured_customers(self) -> list[Customer]:
-        return list(self.config.customers)
+    def customers_in(self, snapshot: RevenueSnapshot) -> list[Customer]:
+        """Configured customers, or everyone the data has when none are configured."""
+        return list(self.config.customers) or [Customer(name=k) for k in snapshot.customers]
 
     def find_customer(self, name: str, known: Sequence[Customer]) -> Customer:
         index = CustomerIndex(known)
@@ -97,6 +153,12 @@ class SpendMonitor:
             raise UnknownCustomerError(name, index.suggestions(name))
         return found
 
+    async def list_customers(self, as_of: date) -> CustomerList:
+        if self.config.customers:
+            return CustomerList(source="config", customers=list(self.config.customers))
+        snapshot = await self.snapshot(as_of)
+        return CustomerList(source="data", customers=self.customers_in(snapshot))
+
     # -- the digest ---------------------------------------------------------------------------
 
     async def build_digest(
@@ -104,26 +166,21 @@ class SpendMonitor:
         as_of: date,
         customer: str | None = None,
         method: MethodChoice | None = None,
+        refresh: bool = False,
+        progress: Progress | None = None,
     ) -> DigestRun:
         """Fetch, compute and assemble the digest for `as_of`; posts nothing."""
-        configured = self.configured_customers()
-        wanted: list[Customer] | None = configured or None
-        if customer is not None and configured:
-            wanted = [self.find_customer(customer, configured)]
-        log.info("fetching revenue from %s", self.source.name)
-        snapshot = await self.source.fetch(as_of, [c.name for c in wanted] if wanted else None)
-        customers = wanted or [Customer(name=key) for key in snapshot.customers]
-        if customer is not None and not configured:
+        snapshot = await self.snapshot(as_of, refresh, progress)
+        customers = self.customers_in(snapshot)
+        if customer is not None:
             customers = [self.find_customer(customer, customers)]
         trackers = read_trackers(
             self.config.escalation_tracker_path, self.config.engdesk_tracker_glob
         )
-        period = snapshot.period
-        names = {c.name for c in customers}
         digest = build_digest(
             customers,
             snapshot.customers,
-            period,
+            snapshot.period,
             method or self.config.pace_method,
             self.config.thresholds,
             escalations=trackers.escalations,
@@ -136,10 +193,101 @@ class SpendMonitor:
             errors=[*snapshot.warnings, *trackers.warnings],
         )
         if customer is not None:
+            names = {c.name for c in customers}
             digest = digest.model_copy(
                 update={"watch_list": tuple(w for w in digest.watch_list if w.customer in names)}
             )
+        else:
+            self.last_digest = digest
         return DigestRun(digest=digest, snapshot=snapshot)
+
+    async def preview(self, as_of: date, fmt: str = "markdown") -> DigestPreview:
+        run = await self.build_digest(as_of)
+        return DigestPreview(
+            as_of=run.digest.as_of,
+            data_through=run.digest.data_through,
+            format=fmt,
+            text=RENDERERS[fmt](run.digest),
+            partial=run.partial,
+            unavailable=[p.display_name for p in run.digest.unavailable],
+        )
+
+    # -- questions ----------------------------------------------------------------------------
+
+    async def pace(
+        self,
+        as_of: date,
+        customer: str | None = None,
+        flag: Flag | None = None,
+        limit: int = 50,
+        offset: int = 0,
+        refresh: bool = False,
+        progress: Progress | None = None,
+    ) -> PacePage:
+        digest = (
+            await self.build_digest(as_of, customer, refresh=refresh, progress=progress)
+        ).digest
+        matching = [p for p in digest.customers if flag is None or p.flag == flag]
+        matching.sort(key=lambda p: (-abs(p.delta), p.display_name.casefold()))
+        page = matching[offset : offset + limit]
+        more = offset + limit < len(matching)
+        return PacePage(
+            as_of=digest.as_of,
+            data_through=digest.data_through,
+            days_elapsed=digest.days_elapsed,
+            current_month=digest.current_month,
+            prior_month=digest.prior_month,
+            total=len(matching),
+            next_offset=offset + limit if more else None,
+            customers=page,
+        )
+
+    async def breakdown(self, customer: str, as_of: date) -> ServiceBreakdown:
+        run = await self.build_digest(as_of, customer)
+        pace: Pace = run.digest.customers[0]
+        period: Period = run.snapshot.period
+        daily = run.snapshot.customers[pace.name].daily
+        return ServiceBreakdown(
+            customer=pace.name,
+            display_name=pace.display_name,
+            as_of=as_of,
+            data_through=period.data_through,
+            flag=pace.flag,
+            change_pct=pace.change_pct,
+            method=pace.method,
+            source=pace.source,
+            error=pace.error,
+            services=list(pace.drivers),
+            current_month_daily=_series(daily, period.current_start, period.data_through),
+            prior_month_daily=_series(daily, period.prior_start, period.prior_end),
+            note=None if daily or pace.error else "this source has monthly totals only",
+        )
+
+    async def watch(self, as_of: date) -> WatchList:
+        run = await self.build_digest(as_of)
+        return WatchList(as_of=as_of, items=list(run.digest.watch_list))
+
+    async def history(self, customer: str, as_of: date, days: int = 60) -> CustomerHistory:
+        snapshot = await self.snapshot(as_of)
+        found = self.find_customer(customer, self.customers_in(snapshot))
+        end = snapshot.period.data_through
+        start = end - timedelta(days=days - 1)
+        if start < snapshot.period.prior_start:
+            snapshot = await self.source.fetch(as_of, [found.name], since=start)
+        revenue = snapshot.customers[found.name]
+        note = None
+        if revenue.error:
+            note = f"data unavailable: {revenue.error}"
+        elif not revenue.daily:
+            note = "this source has monthly totals only"
+        return CustomerHistory(
+            customer=found.name,
+            display_name=found.label,
+            start=start,
+            end=end,
+            daily=_series(revenue.daily, start, end) if revenue.daily else [],
+            note=note,
+        )
 
     # -- set-up check -------------------------------------------------------------------------
 
@@ -188,7 +336,7 @@ class SpendMonitor:
         return CheckReport(
             config_warnings=self.config_warnings(),
             source=await self.source.status(as_of),
-            customers=[c.label for c in self.configured_customers()],
+            customers=[c.label for c in self.config.customers],
             channels=self.channel_statuses(),
             trackers=tracker_lines,
         )

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
 SourceName = Literal["tableau", "a2a", "local", "sql"]
 PaceMethod = Literal["prorated", "same_days"]
@@ -13,6 +13,10 @@ MethodChoice = Literal["auto", "prorated", "same_days"]
 Flag = Literal["growing", "declining", "normal", "new", "inactive", "unavailable"]
 DriverKind = Literal["new", "vanished", "grew", "shrank", "steady"]
 WatchKind = Literal["pace_drop", "escalations", "stale_ticket", "vanished_line_item"]
+
+
+# Computed with full precision, shown in cents (and percent to two decimals) when serialized.
+Rounded = Annotated[float, PlainSerializer(lambda v: round(v, 2), return_type=float)]
 
 
 class Frozen(BaseModel):
@@ -63,18 +67,18 @@ class CustomerRevenue(Totals):
     key: str
     source: SourceName
     services: tuple[ServiceRevenue, ...] = ()
-    # Daily totals from the prior month's first day through data_through; empty when the
-    # source has monthly totals only.
+    # Daily totals from the prior month's first day (or earlier, when asked) through
+    # data_through; empty when the source has monthly totals only.
     daily: dict[date, float] = Field(default_factory=dict)
     error: str | None = None
 
 
 class Driver(Frozen):
     service: str
-    current: float
-    baseline: float
-    prior_total: float
-    delta: float
+    current: Rounded
+    baseline: Rounded
+    prior_total: Rounded
+    delta: Rounded
     kind: DriverKind
 
 
@@ -85,10 +89,10 @@ class Pace(Frozen):
     display_name: str
     flag: Flag
     status: str
-    current: float | None
-    prior_total: float | None
-    baseline: float | None
-    change_pct: float | None
+    current: Rounded | None
+    prior_total: Rounded | None
+    baseline: Rounded | None
+    change_pct: Rounded | None
     method: PaceMethod
     source: SourceName
     days_elapsed: int

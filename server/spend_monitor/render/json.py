@@ -1,45 +1,15 @@
-"""The JSON contract (`--format json`) that tools and tests rely on."""
+"""The JSON contract (`--format json`) that tools and tests rely on.
+
+Amounts are dollars rounded to cents and `change_pct` percent to two decimals (the models'
+serializers do the rounding); null where unknown.
+"""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from ..domain.models import Digest, Driver, Pace
-
-
-def _money(value: float | None) -> float | None:
-    return None if value is None else round(value, 2)
-
-
-def _driver(driver: Driver) -> dict[str, Any]:
-    return {
-        "service": driver.service,
-        "current": _money(driver.current),
-        "baseline": _money(driver.baseline),
-        "prior_total": _money(driver.prior_total),
-        "delta": _money(driver.delta),
-        "kind": driver.kind,
-    }
-
-
-def _customer(pace: Pace) -> dict[str, Any]:
-    return {
-        "name": pace.name,
-        "display_name": pace.display_name,
-        "flag": pace.flag,
-        "status": pace.status,
-        "current": _money(pace.current),
-        "prior_total": _money(pace.prior_total),
-        "baseline": _money(pace.baseline),
-        "change_pct": _money(pace.change_pct),
-        "big_mover": pace.big_mover,
-        "method": pace.method,
-        "source": pace.source,
-        "error": pace.error,
-        "note": pace.note,
-        "drivers": [_driver(d) for d in pace.drivers],
-    }
+from ..domain.models import Digest
 
 
 def digest_json(digest: Digest) -> dict[str, Any]:
@@ -50,17 +20,8 @@ def digest_json(digest: Digest) -> dict[str, Any]:
         "current_month": digest.current_month,
         "prior_month": digest.prior_month,
         "method": digest.method,
-        "customers": [_customer(p) for p in digest.customers],
-        "watch_list": [
-            {
-                "customer": item.customer,
-                "display_name": item.display_name,
-                "kind": item.kind,
-                "detail": item.detail,
-                "evidence": item.evidence,
-            }
-            for item in digest.watch_list
-        ],
+        "customers": [p.model_dump(mode="json") for p in digest.customers],
+        "watch_list": [item.model_dump(mode="json") for item in digest.watch_list],
         "errors": list(digest.errors),
     }
 

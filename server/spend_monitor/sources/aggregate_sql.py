@@ -20,7 +20,7 @@ _CUSTOMER_FILTER = " AND customer IN (SELECT unnest($customers))"
 _DAILY = """
 SELECT customer, date, sum(amount) AS amount
 FROM revenue
-WHERE date BETWEEN $window_start AND $through{filter}
+WHERE date BETWEEN $history_start AND $through{filter}
 GROUP BY customer, date
 """
 
@@ -43,9 +43,13 @@ def service_totals_sql(filtered: bool) -> str:
     return _SERVICES.format(filter=_CUSTOMER_FILTER if filtered else "")
 
 
-def window_params(period: Period, customers: list[str] | None) -> dict[str, Any]:
+def window_params(
+    period: Period, customers: list[str] | None, since: date | None = None
+) -> dict[str, Any]:
+    """Values for the queries; daily totals reach back to `since` when that is earlier."""
     params: dict[str, Any] = {
         "window_start": period.prior_start,
+        "history_start": min(period.prior_start, since or period.prior_start),
         "through": period.data_through,
         "current_start": period.current_start,
         "prior_same_end": period.prior_same_day_end(),

@@ -38,7 +38,12 @@ class SourceStatus(BaseModel):
 class RevenueSource(Protocol):
     name: SourceName
 
-    async def fetch(self, as_of: date, customers: Sequence[str] | None) -> RevenueSnapshot: ...
+    async def fetch(
+        self, as_of: date, customers: Sequence[str] | None, since: date | None = None
+    ) -> RevenueSnapshot:
+        """Revenue for `customers` (None: everyone in the data); daily totals from `since`
+        when that is before the prior month."""
+        ...
 
     async def status(self, as_of: date) -> SourceStatus: ...
 

@@ -159,7 +159,9 @@ class LocalFileSource:
         assert isinstance(latest, date)
         return latest
 
-    def _fetch(self, as_of: date, customers: Sequence[str] | None) -> RevenueSnapshot:
+    def _fetch(
+        self, as_of: date, customers: Sequence[str] | None, since: date | None
+    ) -> RevenueSnapshot:
         import duckdb
 
         con = self._connect()
@@ -167,7 +169,7 @@ class LocalFileSource:
             self._check_rows(con)
             period = period_for(as_of, self._latest(con, as_of))
             wanted = list(customers) if customers is not None else None
-            params = q.window_params(period, wanted)
+            params = q.window_params(period, wanted, since)
             filtered = wanted is not None
             daily: dict[str, dict[date, float]] = defaultdict(dict)
             sql = q.daily_totals_sql(filtered)
@@ -227,8 +229,10 @@ class LocalFileSource:
 
     # -- the async face the monitor sees ------------------------------------------------------
 
-    async def fetch(self, as_of: date, customers: Sequence[str] | None) -> RevenueSnapshot:
-        return await anyio.to_thread.run_sync(self._fetch, as_of, customers)
+    async def fetch(
+        self, as_of: date, customers: Sequence[str] | None, since: date | None = None
+    ) -> RevenueSnapshot:
+        return await anyio.to_thread.run_sync(self._fetch, as_of, customers, since)
 
     async def status(self, as_of: date) -> SourceStatus:
         return await anyio.to_thread.run_sync(self._status, as_of)

@@ -1,0 +1,261 @@
+"""The MCP server as an agent meets it: in-process in both client modes, over stdio, over HTTP."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import jsonschema
+import pytest
+from mcp import Client, StdioServerParameters
+
+from cli_helpers import invoke
+from spend_monitor.demo import demo_config, write_demo
+from spend_monitor.mcp_server import build_server
+from spend_monitor.monitor import SpendMonitor
+
+pytestmark = pytest.mark.anyio
+AS_OF = date(2026, 2, 15)
+TOOLS = {
+    "get_customer_pace",
+    "get_service_breakdown",
+    "get_watch_list",
+    "get_customer_history",
+    "list_customers",
+    "preview_digest",
+    "post_digest",
+}
+BIN = Path(sys.executable).parent
+
+
+@pytest.fixture
+def demo_files(tmp_path):
+    return write_demo(tmp_path, AS_OF)
+
+
+@pytest.fixture(params=["auto", "legacy"])
+async def client(request, demo_files):
+    server = build_server(SpendMonitor(demo_config(demo_files)), lambda: AS_OF)
+    async with Client(server, mode=request.param) as connected:
+        yield connected
+
+
+async def call(client, name, **args):
+    """A tool call whose structured result must match the tool's declared output schema."""
+    tools = {t.name: t for t in (await client.list_tools()).tools}
+    result = await client.call_tool(name, args)
+    assert not result.is_error, result.content
+    jsonschema.validate(result.structured_content, tools[name].output_schema)
+    return result.structured_content
+
+
+async def test_tools_are_described_for_a_model(client):
+    tools = {t.name: t for t in (await client.list_tools()).tools}
+    assert set(tools) == TOOLS
+    for tool in tools.values():
+        assert tool.title
+        assert len(tool.description) > 80
+        assert tool.output_schema
+        assert tool.annotations is not None
+        assert tool.annotations.read_only_hint is (tool.name != "post_digest")
+    post = tools["post_digest"].annotations
+    assert (post.destructive_hint, post.idempotent_hint, post.open_world_hint) == (
+        False,
+        True,
+        True,
+    )
+
+
+async def test_pace_pages_through_the_book_largest_move_first(client):
+    first = await call(client, "get_customer_pace", limit=5)
+    assert (first["total"], first["next_offset"], len(first["customers"])) == (26, 5, 5)
+    moves = [abs(c["current"] - c["baseline"]) for c in first["customers"] if c["baseline"]]
+    assert moves == sorted(moves, reverse=True)
+    last = await call(client, "get_customer_pace", limit=5, offset=25)
+    assert (len(last["customers"]), last["next_offset"]) == (1, None)
+
+
+async def test_pace_for_one_customer_by_alias_and_by_flag(client):
+    one = await call(client, "get_customer_pace", customer="umbrella")
+    assert [c["display_name"] for c in one["customers"]] == ["Umbrella Telecom"]
+    declining = await call(client, "get_customer_pace", flag="declining")
+    assert {c["name"] for c in declining["customers"]} == {"globex", "vandelay", "hooli"}
+
+
+async def test_breakdown_explains_the_cliff(client):
+    globex = await call(client, "get_service_breakdown", customer="Globex")
+    user = globex["services"][0]
+    assert (user["service"], user["kind"], user["current"]) == ("user", "vanished", 0)
+    assert len(globex["current_month_daily"]) == 14
+    assert len(globex["prior_month_daily"]) == 31
+
+
+async def test_watch_list_history_customers_and_preview(client):
+    watch = await call(client, "get_watch_list")
+    assert {"escalations", "stale_ticket", "vanished_line_item", "pace_drop"} <= {
+        i["kind"] for i in watch["items"]
+    }
+    history = await call(client, "get_customer_history", customer="Acme", days=45)
+    assert len(history["daily"]) == 45
+    assert history["end"] == "2026-02-14"
+    customers = await call(client, "list_customers")
+    assert customers["source"] == "config"
+    assert {"name": "umbrella", "display_name": "Umbrella Telecom", "aliases": ["Umbrella"]} in (
+        customers["customers"]
+    ) or any(c["name"] == "umbrella" for c in customers["customers"])
+    preview = await call(client, "preview_digest", format="text")
+    assert preview["text"].startswith("📊 Customer Spend Monitor — Feb 15")
+    assert preview["partial"] is False
+
+
+async def test_post_digest_without_channels_returns_the_digest(client):
+    result = await call(client, "post_digest")
+    assert result["posted"] is False
+    assert "no channel is configured" in result["message"]
+    assert "Globex" in result["digest"]["text"]
+
+
+async def test_unknown_customer_is_an_error_result_with_suggestions(client):
+    result = await client.call_tool("get_service_breakdown", {"customer": "Globx"})
+    assert result.is_error
+    assert result.structured_content is None
+    assert "unknown customer 'Globx' — did you mean 'Globex'?" in result.content[0].text
+
+
+async def test_bad_arguments_are_error_results(client):
+    result = await client.call_tool("get_customer_pace", {"limit": 0})
+    assert result.is_error
+    assert result.structured_content is None
+
+
+async def test_resources_and_prompts(client, monkeypatch):
+    latest = await client.read_resource("spend-monitor://digest/latest")
+    assert "Customer Spend Monitor" in latest.contents[0].text
+    config = json.loads((await client.read_resource("spend-monitor://config")).contents[0].text)
+    assert config["secrets_set"]["slack_bot_token"] is False
+    one = json.loads(
+        (await client.read_resource("spend-monitor://customers/globex")).contents[0].text
+    )
+    assert one["flag"] == "declining"
+    prompt = await client.get_prompt("dig_deeper", {"customer": "Globex"})
+    assert "get_service_breakdown" in prompt.messages[0].content.text
+    morning = await client.get_prompt("morning_digest")
+    assert "NO_REPLY" in morning.messages[0].content.text
+
+
+async def test_follow_ups_use_the_cache_until_refresh(demo_files):
+    server = build_server(SpendMonitor(demo_config(demo_files)), lambda: AS_OF)
+    async with Client(server) as client:
+        before = await call(client, "get_customer_pace", customer="Initech")
+        with demo_files.revenue.open("a") as handle:
+            handle.write("2026-02-10,initech,SMS,100000\n")
+        cached = await call(client, "get_customer_pace", customer="Initech")
+        fresh = await call(client, "get_customer_pace", customer="Initech", refresh=True)
+    assert cached["customers"] == before["customers"]
+    assert fresh["customers"][0]["current"] == pytest.approx(
+        before["customers"][0]["current"] + 100_000
+    )
+
+
+async def test_stdio_subprocess_runs_the_installed_script():
+    params = StdioServerParameters(
+        command=str(BIN / "spend-monitor-mcp"), args=["--demo", "--as-of", "2026-02-15"]
+    )
+    async with Client(params) as client:
+        assert {t.name for t in (await client.list_tools()).tools} == TOOLS
+        result = await client.call_tool("get_customer_pace", {"customer": "Globex"})
+        assert result.structured_content["customers"][0]["flag"] == "declining"
+
+
+@pytest.fixture
+def http_server():
+    env = {**os.environ, "SPEND_MONITOR_MCP_TOKEN": "test-token-123"}
+    process = subprocess.Popen(
+        [str(BIN / "spend-monitor"), "serve", "--demo", "--transport", "http", "--port", "0"],
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        line = process.stderr.readline()
+        assert "serving http://" in line, line
+        yield line.split("serving ")[1].strip()
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+INITIALIZE = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {
+        "protocolVersion": "2025-06-18",
+        "capabilities": {},
+        "clientInfo": {"name": "test", "version": "1"},
+    },
+}
+
+
+async def test_http_requires_the_bearer_token(http_server):
+    import httpx
+
+    headers = {"accept": "application/json, text/event-stream"}
+    async with httpx.AsyncClient(timeout=10) as http:
+        missing = await http.post(http_server, json=INITIALIZE, headers=headers)
+        wrong = await http.post(
+            http_server, json=INITIALIZE, headers={**headers, "authorization": "Bearer nope"}
+        )
+        right = await http.post(
+            http_server,
+            json=INITIALIZE,
+            headers={**headers, "authorization": "Bearer test-token-123"},
+        )
+    assert (missing.status_code, wrong.status_code) == (401, 401)
+    assert "test-token-123" not in missing.text
+    assert right.status_code == 200
+    assert "spend-monitor" in right.text
+
+
+def test_http_refuses_a_public_address_without_a_token(capsys):
+    result = invoke(capsys, "serve", "--demo", "--transport", "http", "--host", "0.0.0.0")
+    assert result.code == 1
+    assert "refusing to serve on 0.0.0.0 without a token" in result.err
+    no_auth = invoke(
+        capsys, "serve", "--demo", "--transport", "http", "--host", "0.0.0.0", "--no-auth"
+    )
+    assert "--no-auth is allowed only on loopback" in no_auth.err
+
+
+INSPECTOR = "@modelcontextprotocol/inspector@0.15.0"  # the last version that runs on Node 20
+
+
+@pytest.mark.skipif(shutil.which("npx") is None, reason="the MCP Inspector needs npx (Node.js)")
+def test_the_mcp_inspector_cli_lists_and_calls_tools():
+    base = ["npx", "-y", INSPECTOR, "--cli", str(BIN / "spend-monitor-mcp"), "--demo"]
+    listed = subprocess.run(
+        [*base, "--method", "tools/list"], capture_output=True, text=True, timeout=300, check=False
+    )
+    assert listed.returncode == 0, listed.stderr
+    assert {t["name"] for t in json.loads(listed.stdout)["tools"]} == TOOLS
+    called = subprocess.run(
+        [
+            *base,
+            "--method",
+            "tools/call",
+            "--tool-name",
+            "get_customer_pace",
+            "--tool-arg",
+            "customer=Globex",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert called.returncode == 0, called.stderr
+    result = json.loads(called.stdout)
+    assert result["structuredContent"]["customers"][0]["display_name"] == "Globex"
