@@ -17,7 +17,7 @@ demo: $(STAMP)
 	@mkdir -p demo-output
 	@$(BIN)/spend-monitor digest --demo --format markdown --output demo-output/digest.md
 	@$(BIN)/spend-monitor digest --demo --format json --output demo-output/digest.json
-	@$(BIN)/spend-monitor digest --demo --output demo-output/digest.txt
+	@$(BIN)/spend-monitor digest --demo --output demo-output/digest.txt --charts demo-output
 	@cat demo-output/digest.txt
 	@echo >&2 "(copies in demo-output/: digest.txt, digest.md, digest.json)"
 

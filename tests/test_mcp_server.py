@@ -113,9 +113,9 @@ async def test_watch_list_history_customers_and_preview(client):
 
 async def test_post_digest_without_channels_returns_the_digest(client):
     result = await call(client, "post_digest")
-    assert result["posted"] is False
-    assert "no channel is configured" in result["message"]
-    assert "Globex" in result["digest"]["text"]
+    assert result["report"]["outcomes"] == []
+    assert result["report"]["message"] == "no channel configured: nothing posted"
+    assert "Globex" in result["digest_markdown"]
 
 
 async def test_unknown_customer_is_an_error_result_with_suggestions(client):

@@ -23,7 +23,7 @@ from .clock import today_in
 from .config import Config, Environment, load_config, load_environment
 from .errors import ConfigError, SpendMonitorError
 from .logs import redact, setup_logging
-from .monitor import RENDERERS, CheckReport, DigestRun, SpendMonitor
+from .monitor import RENDERERS, CheckReport, SpendMonitor
 
 EXIT_OK, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 3
 FLAGS = ("growing", "declining", "normal", "new", "inactive", "unavailable")
@@ -130,6 +130,7 @@ def _digest_options(parser: argparse.ArgumentParser) -> None:
         choices=["auto", "prorated", "same_days"],
         help="pace method (default: the config's pace_method, else auto)",
     )
+    parser.add_argument("--charts", type=Path, metavar="DIR", help="also write the charts to DIR")
 
 
 def legacy_parser() -> Parser:
@@ -189,32 +190,30 @@ def _note(message: str) -> None:
 
 def cmd_digest(args: argparse.Namespace, monitor: SpendMonitor, env: Environment) -> int:
     as_of = args.as_of or today_in(monitor.config.timezone)
-    run: DigestRun = _run(
+    only = {"slack"} if args.slack_only else {"telegram"} if args.telegram_only else None
+    run, report = _run(
         monitor,
-        lambda: monitor.build_digest(as_of, customer=args.customer, method=args.method),
+        lambda: monitor.publish(
+            as_of,
+            channels=only,
+            dry_run=args.dry_run or env.dry_run or args.demo,
+            charts_dir=args.charts,
+            customer=args.customer,
+            method=args.method,
+        ),
         "Building the digest…",
     )
     _emit(RENDERERS[args.format](run.digest), args.output)
     if args.output:
         _note(f"digest written to {args.output}")
-    if args.dry_run or env.dry_run:
-        _note("dry run: nothing posted")
-    elif not args.demo:
-        wanted = {"slack"} if args.slack_only else {"telegram"} if args.telegram_only else None
-        ready = [
-            s.channel
-            for s in monitor.channel_statuses()
-            if s.ready and (wanted is None or s.channel in wanted)
-        ]
-        if ready:
-            _note(f"posting to {', '.join(ready)} is not available in this version: printed only")
-        else:
-            _note("no channel configured: printed only")
+    if args.charts:
+        _note(f"{len(report.charts)} chart(s) written to {args.charts}")
+    _note(report.message)
     for pace in run.digest.unavailable:
         _note(f"warning: {pace.display_name}: data unavailable — {pace.error}")
     for problem in run.digest.errors:
         _note(f"warning: {problem}")
-    return EXIT_PARTIAL if run.partial else EXIT_OK
+    return EXIT_PARTIAL if run.partial or report.failed else EXIT_OK
 
 
 def _print_check(report: CheckReport) -> None:
@@ -222,7 +221,7 @@ def _print_check(report: CheckReport) -> None:
     out(f"source: {report.source.source} — {report.source.detail}\n")
     out(f"customers: {', '.join(report.customers) or 'all customers found in the data'}\n")
     for channel in report.channels:
-        out(f"{channel.channel}: {'ready' if channel.ready else channel.detail}\n")
+        out(f"{channel.channel}: {channel.detail}\n")
     for line in report.trackers:
         out(f"trackers: {line}\n")
 

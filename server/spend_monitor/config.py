@@ -66,10 +66,17 @@ class A2AConfig(Section):
 
 class SlackConfig(Section):
     dm_channel: str
+    api_base: str = "https://slack.com/api/"
+
+    @field_validator("api_base")
+    @classmethod
+    def _trailing_slash(cls, value: str) -> str:
+        return value if value.endswith("/") else value + "/"
 
 
 class TelegramConfig(Section):
     chat_id: str | int
+    api_base: str = "https://api.telegram.org"
 
 
 class McpConfig(Section):
@@ -104,6 +111,7 @@ class Config(Section):
     timezone: str = "America/Chicago"
     holidays_country: str = "US"
     mcp: McpConfig = Field(default_factory=McpConfig)
+    charts: bool = True
     escalation_tracker_path: Path | None = None
     engdesk_tracker_glob: str | None = None
 

@@ -27,7 +27,7 @@ from .clock import today_in
 from .domain.models import Flag
 from .errors import SpendMonitorError
 from .mcp_options import BearerAuth, check_http_binding
-from .monitor import SpendMonitor
+from .monitor import PostReport, SpendMonitor
 from .render import render_markdown
 from .views import (
     CustomerHistory,
@@ -91,10 +91,9 @@ def tool_errors(func: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
 
 
 class PostResult(BaseModel):
-    posted: bool
-    dry_run: bool
-    message: str
-    digest: DigestPreview
+    report: PostReport = Field(description="what was posted where: message ids or error codes")
+    digest_markdown: str
+    partial: bool = Field(description="true when data is missing or a channel failed")
 
 
 def build_server(monitor: SpendMonitor, today: Callable[[], date]) -> MCPServer[Any]:
@@ -201,19 +200,12 @@ def build_server(monitor: SpendMonitor, today: Callable[[], date]) -> MCPServer[
     ) -> PostResult:
         """Build today's digest and post it to the configured Slack and Telegram channels. Call
         it once for the scheduled morning run; the result says what was posted where."""
-        preview = await monitor.preview(today(), "markdown")
-        ready = [
-            s.channel
-            for s in monitor.channel_statuses()
-            if s.ready and (channels is None or s.channel in channels)
-        ]
-        if dry_run:
-            message = "dry run: nothing posted"
-        elif not ready:
-            message = "no channel is configured: nothing posted (digest returned)"
-        else:
-            message = f"posting to {', '.join(ready)} is not available in this version"
-        return PostResult(posted=False, dry_run=dry_run, message=message, digest=preview)
+        run, report = await monitor.publish(today(), channels=channels, dry_run=dry_run)
+        return PostResult(
+            report=report,
+            digest_markdown=render_markdown(run.digest),
+            partial=run.partial or report.failed,
+        )
 
     @server.resource(
         "spend-monitor://digest/latest",

@@ -8,17 +8,21 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from datetime import date, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
 
+import anyio
 from pydantic import BaseModel, ConfigDict
 
+from .channels import Channel, ChannelName, Chart, PostOutcome
 from .config import Config, Environment, unknown_keys
 from .domain.customers import CustomerIndex
 from .domain.digest import build_digest
 from .domain.models import Customer, Digest, Flag, MethodChoice, Pace, SourceName
 from .domain.periods import Period, public_holidays
-from .errors import ConfigError, UnknownCustomerError
+from .errors import ConfigError, SpendMonitorError, UnknownCustomerError
 from .render import render_json, render_markdown, render_text
 from .sources import RevenueSnapshot, RevenueSource, SourceStatus
 from .trackers import read_trackers
@@ -31,6 +35,9 @@ from .views import (
     ServiceBreakdown,
     WatchList,
 )
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger(__name__)
 
@@ -59,9 +66,10 @@ class DigestRun(BaseModel):
 
 
 class ChannelStatus(BaseModel):
-    channel: str
+    channel: ChannelName
     ready: bool
     detail: str
+    verified: bool | None = None
 
 
 class CheckReport(BaseModel):
@@ -73,7 +81,22 @@ class CheckReport(BaseModel):
 
     @property
     def ok(self) -> bool:
-        return self.source.ok
+        return self.source.ok and all(c.verified is not False for c in self.channels)
+
+
+class PostReport(BaseModel):
+    """What a post did, channel by channel: a failed channel never hides the others."""
+
+    as_of: date
+    data_through: date
+    dry_run: bool
+    outcomes: list[PostOutcome]
+    charts: list[str]
+    message: str
+
+    @property
+    def failed(self) -> bool:
+        return any(not o.ok for o in self.outcomes)
 
 
 def make_source(name: SourceName, config: Config) -> RevenueSource:
@@ -108,6 +131,8 @@ class SpendMonitor:
         self._source: RevenueSource | None = None
         self._clock = clock
         self._snapshots: dict[date, tuple[float, RevenueSnapshot]] = {}
+        self._http: httpx.AsyncClient | None = None
+        self._channels: dict[ChannelName, Channel] = {}
         self.last_digest: Digest | None = None
 
     @property
@@ -116,9 +141,22 @@ class SpendMonitor:
             self._source = make_source(self.config.source_chain.primary, self.config)
         return self._source
 
+    @property
+    def http(self) -> httpx.AsyncClient:
+        """One HTTP client for every httpx adapter, for the monitor's whole life."""
+        if self._http is None:
+            from .net import new_client
+
+            self._http = new_client()
+        return self._http
+
     async def aclose(self) -> None:
         if self._source is not None:
             await self._source.aclose()
+        for channel in self._channels.values():
+            await channel.aclose()
+        if self._http is not None:
+            await self._http.aclose()
 
     # -- data ---------------------------------------------------------------------------------
 
@@ -289,6 +327,88 @@ class SpendMonitor:
             note=note,
         )
 
+    # -- posting ------------------------------------------------------------------------------
+
+    def channel(self, name: ChannelName) -> Channel:
+        if name not in self._channels:
+            if name == "slack" and self.config.slack and self.env.slack_bot_token:
+                from .channels.slack import SlackChannel
+
+                self._channels[name] = SlackChannel(self.config.slack, self.env.slack_bot_token)
+            elif name == "telegram" and self.config.telegram and self.env.telegram_bot_token:
+                from .channels.telegram import TelegramChannel
+
+                self._channels[name] = TelegramChannel(
+                    self.config.telegram, self.env.telegram_bot_token, self.http
+                )
+            else:
+                raise ConfigError(f"{name} is not set up", "run `spend-monitor check`")
+        return self._channels[name]
+
+    def ready_channels(self, only: Collection[str] | None = None) -> list[ChannelName]:
+        """Configured channels with a token, in the old script's order, optionally narrowed."""
+        return [
+            s.channel
+            for s in self.channel_statuses()
+            if s.ready and (only is None or s.channel in only)
+        ]
+
+    def charts(self, run: DigestRun) -> list[Chart]:
+        from .charts import digest_charts
+
+        daily = {key: revenue.daily for key, revenue in run.snapshot.customers.items()}
+        return digest_charts(run.digest, daily, run.snapshot.period)
+
+    async def publish(
+        self,
+        as_of: date,
+        channels: Collection[str] | None = None,
+        dry_run: bool = False,
+        charts_dir: Path | None = None,
+        customer: str | None = None,
+        method: MethodChoice | None = None,
+    ) -> tuple[DigestRun, PostReport]:
+        """Build the digest and post it to every ready channel (or only `channels`)."""
+        run = await self.build_digest(as_of, customer, method)
+        targets = [] if dry_run else self.ready_channels(channels)
+        charts: list[Chart] = []
+        if charts_dir is not None or (targets and self.config.charts):
+            charts = self.charts(run)
+        if charts_dir is not None:
+            charts_dir.mkdir(parents=True, exist_ok=True)
+            for chart in charts:
+                (charts_dir / chart.filename).write_bytes(chart.png)
+        outcomes: dict[str, PostOutcome] = {}
+
+        async def post_one(name: ChannelName) -> None:
+            outcomes[name] = await self.channel(name).post(
+                run.digest, charts if self.config.charts else []
+            )
+
+        async with anyio.create_task_group() as group:
+            for name in targets:
+                group.start_soon(post_one, name)
+        if dry_run:
+            message = "dry run: nothing posted"
+        elif not targets:
+            message = "no channel configured: nothing posted"
+        else:
+            message = "; ".join(
+                f"{o.channel}: posted ({len(o.message_ids)} message(s), {o.charts_posted} chart(s))"
+                if o.ok
+                else f"{o.channel}: FAILED ({o.note})"
+                for o in (outcomes[t] for t in targets)
+            )
+        report = PostReport(
+            as_of=as_of,
+            data_through=run.digest.data_through,
+            dry_run=dry_run,
+            outcomes=[outcomes[t] for t in targets],
+            charts=[c.filename for c in charts],
+            message=message,
+        )
+        return run, report
+
     # -- set-up check -------------------------------------------------------------------------
 
     def channel_statuses(self) -> list[ChannelStatus]:
@@ -337,6 +457,16 @@ class SpendMonitor:
             config_warnings=self.config_warnings(),
             source=await self.source.status(as_of),
             customers=[c.label for c in self.config.customers],
-            channels=self.channel_statuses(),
+            channels=[await self._verify(s) for s in self.channel_statuses()],
             trackers=tracker_lines,
         )
+
+    async def _verify(self, status: ChannelStatus) -> ChannelStatus:
+        """Ask the API whether the token works (Slack auth.test, Telegram getMe)."""
+        if not status.ready:
+            return status
+        try:
+            who = await self.channel(status.channel).verify()
+        except SpendMonitorError as exc:
+            return status.model_copy(update={"verified": False, "detail": f"rejected: {exc}"})
+        return status.model_copy(update={"verified": True, "detail": f"token ok ({who})"})

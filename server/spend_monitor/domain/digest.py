@@ -20,6 +20,7 @@ from .models import (
 )
 from .pacing import pace_for
 from .periods import Period
+from .sparkline import recent_days
 from .watch import watch_list
 
 # Alerts first, the quiet majority last.
@@ -49,7 +50,10 @@ def assess(
     if pace.flag == "unavailable":
         return pace
     return pace.model_copy(
-        update={"drivers": drivers_for(revenue, period, pace.method, thresholds)}
+        update={
+            "drivers": drivers_for(revenue, period, pace.method, thresholds),
+            "recent": recent_days(revenue.daily, period.data_through),
+        }
     )
 
 

@@ -100,6 +100,8 @@ class Pace(Frozen):
     note: str | None = None
     big_mover: bool = False
     drivers: tuple[Driver, ...] = ()
+    # The last 14 days of daily revenue through data_through (empty for monthly-only sources).
+    recent: tuple[Rounded, ...] = ()
 
     @property
     def delta(self) -> float:

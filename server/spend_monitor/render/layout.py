@@ -19,11 +19,13 @@ from ..domain.formatting import (
 )
 from ..domain.models import Digest, Driver, Pace, WatchItem
 from ..domain.periods import days_in_month
+from ..domain.sparkline import sparkline
 
 MAX_NORMAL_LINES = 12
 DRIVERS_PER_CUSTOMER = 2
 FOOTER = "Want to dig deeper into any of these? Just ask."
 SOURCE_NOTES = {"a2a": "via billing agent"}
+SPARK_FLAGS = ("growing", "declining", "new")
 
 
 class Style(Protocol):
@@ -55,6 +57,8 @@ def customer_line(pace: Pace, style: Style) -> str:
     line = f"{emoji(pace)} {name}: {figures} — {pace.status}"
     if pace.source in SOURCE_NOTES:
         line += f" ({SOURCE_NOTES[pace.source]})"
+    if pace.flag in SPARK_FLAGS and pace.recent:
+        line += f" {sparkline(pace.recent)}"
     return line
 
 

@@ -1,0 +1,137 @@
+"""A Slack Web API emulator: chat.postMessage with Block Kit limits, the three-step file upload,
+auth.test, `ok: false` codes and 429 rate limits, as shared/facts/slack-telegram.md describes."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+MAX_BLOCKS, SECTION_LIMIT, HEADER_LIMIT, TOTAL_BLOCK_TEXT = 50, 3000, 150, 12_000
+
+
+@dataclass
+class SlackFake:
+    token: str = "xoxb-test-token"
+    channels: set[str] = field(default_factory=lambda: {"D0123"})
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    uploads: dict[str, bytes] = field(default_factory=dict)
+    completed: list[dict[str, Any]] = field(default_factory=list)
+    requests: list[str] = field(default_factory=list)
+    # method -> responses to give before behaving normally: (status, retry_after)
+    faults: dict[str, list[tuple[int, int | None]]] = field(default_factory=dict)
+    base_url: str = ""
+    _ids: Any = field(default_factory=lambda: itertools.count(1))
+
+    def fail_next(self, method: str, times: int = 1, status: int = 429, retry_after: int = 1):
+        self.faults.setdefault(method, []).extend([(status, retry_after)] * times)
+
+    def count(self, method: str) -> int:
+        return self.requests.count(method)
+
+    def texts(self) -> list[str]:
+        """Every piece of text the users would see: fallback and all block texts."""
+        out = []
+        for message in self.messages:
+            out.append(message.get("text") or "")
+            for block in message.get("blocks") or []:
+                out.append((block.get("text") or {}).get("text", ""))
+        return out
+
+    # -- the API ------------------------------------------------------------------------------
+
+    async def _params(self, request: Request) -> dict[str, Any]:
+        params: dict[str, Any] = dict(request.query_params)
+        kind = request.headers.get("content-type", "")
+        if "json" in kind:
+            params.update(await request.json())
+        elif "form" in kind:
+            params.update(dict(await request.form()))
+        return params
+
+    async def api(self, request: Request) -> Response:
+        method = request.path_params["method"]
+        self.requests.append(method)
+        pending = self.faults.get(method)
+        if pending:
+            status, retry_after = pending.pop(0)
+            headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
+            return JSONResponse({"ok": False, "error": "ratelimited"}, status, headers=headers)
+        if request.headers.get("authorization") != f"Bearer {self.token}":
+            return JSONResponse({"ok": False, "error": "invalid_auth"})
+        params = await self._params(request)
+        handler = {
+            "chat.postMessage": self.post_message,
+            "auth.test": self.auth_test,
+            "files.getUploadURLExternal": self.upload_url,
+            "files.completeUploadExternal": self.complete_upload,
+        }.get(method)
+        if handler is None:
+            return JSONResponse({"ok": False, "error": "unknown_method"})
+        return JSONResponse(handler(params))
+
+    def auth_test(self, _: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "user": "spend-monitor", "team": "Example Team", "user_id": "U1"}
+
+    def post_message(self, params: dict[str, Any]) -> dict[str, Any]:
+        if params.get("channel") not in self.channels:
+            return {"ok": False, "error": "channel_not_found"}
+        blocks = params.get("blocks")
+        if isinstance(blocks, str):
+            blocks = json.loads(blocks)
+        if not params.get("text") and not blocks:
+            return {"ok": False, "error": "no_text"}
+        if blocks:
+            errors = self._block_errors(blocks)
+            if errors:
+                return {"ok": False, "error": "invalid_blocks", "errors": errors}
+            total = sum(len((b.get("text") or {}).get("text", "")) for b in blocks)
+            if total > TOTAL_BLOCK_TEXT:
+                return {"ok": False, "error": "msg_blocks_too_long"}
+        ts = f"1700000000.{next(self._ids):06d}"
+        self.messages.append({**params, "blocks": blocks, "ts": ts})
+        return {"ok": True, "channel": params["channel"], "ts": ts}
+
+    def _block_errors(self, blocks: list[dict[str, Any]]) -> list[str]:
+        errors = []
+        if len(blocks) > MAX_BLOCKS:
+            errors.append(f"no more than {MAX_BLOCKS} items allowed [json-pointer:/blocks]")
+        for i, block in enumerate(blocks):
+            text = (block.get("text") or {}).get("text", "")
+            limit = HEADER_LIMIT if block.get("type") == "header" else SECTION_LIMIT
+            if len(text) > limit:
+                errors.append(
+                    f"must be less than {limit + 1} characters [json-pointer:/blocks/{i}/text]"
+                )
+            if block.get("type") not in ("header", "section", "context", "divider"):
+                errors.append(f"unsupported type [json-pointer:/blocks/{i}/type]")
+        return errors
+
+    def upload_url(self, params: dict[str, Any]) -> dict[str, Any]:
+        file_id = f"F{next(self._ids):05d}"
+        return {"ok": True, "upload_url": f"{self.base_url}/upload/{file_id}", "file_id": file_id}
+
+    async def receive_upload(self, request: Request) -> Response:
+        self.uploads[request.path_params["file_id"]] = await request.body()
+        return Response("OK - uploaded")
+
+    def complete_upload(self, params: dict[str, Any]) -> dict[str, Any]:
+        files = json.loads(params["files"])
+        if any(f["id"] not in self.uploads for f in files):
+            return {"ok": False, "error": "file_not_found"}
+        self.completed.append(params)
+        return {"ok": True, "files": [{"id": f["id"], "title": f.get("title")} for f in files]}
+
+    def app(self) -> Starlette:
+        return Starlette(
+            routes=[
+                Route("/api/{method}", self.api, methods=["POST", "GET"]),
+                Route("/upload/{file_id}", self.receive_upload, methods=["POST"]),
+            ]
+        )
