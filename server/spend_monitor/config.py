@@ -52,12 +52,42 @@ class TableauViews(Section):
     service_breakdown: str | None = None
 
 
+class TableauColumns(Section):
+    """Field captions as the views show them."""
+
+    customer: str = "Account Name"
+    date: str = "Date"
+    month: str = "Month"
+    service: str = "Service"
+    amount: str = "Revenue"
+
+
 class TableauConfig(Section):
     server: str
     site: str = ""
     pat_name: str
     api_version: str = "3.24"
     views: TableauViews = Field(default_factory=TableauViews)
+    columns: TableauColumns = Field(default_factory=TableauColumns)
+    filter_field: str | None = None
+    batch_size: int = Field(100, ge=1, le=1000)
+    max_concurrency: int = Field(4, ge=1, le=20)
+
+    @property
+    def base_url(self) -> str:
+        """A bare host name means HTTPS, as the old script assumed; a URL is used as given."""
+        server = self.server.rstrip("/")
+        return server if "://" in server else f"https://{server}"
+
+    @model_validator(mode="after")
+    def _some_view(self) -> TableauConfig:
+        views = self.views
+        if not (views.daily_revenue or views.monthly_revenue or views.service_breakdown):
+            raise ValueError(
+                "tableau.views needs at least one of daily_revenue, "
+                "monthly_revenue, service_breakdown"
+            )
+        return self
 
 
 class A2AConfig(Section):

@@ -99,17 +99,6 @@ class PostReport(BaseModel):
         return any(not o.ok for o in self.outcomes)
 
 
-def make_source(name: SourceName, config: Config) -> RevenueSource:
-    if name == "local" and config.local is not None:
-        from .sources.files import LocalFileSource
-
-        return LocalFileSource(config.local)
-    raise ConfigError(
-        f"source {name!r} is not available in this version",
-        "use a `local` source (CSV or Parquet export) for now",
-    )
-
-
 def _series(daily: dict[date, float], start: date, end: date) -> list[DailyPoint]:
     """Every day from start to end; a day without rows is a real zero within the data."""
     days = (end - start).days + 1
@@ -138,8 +127,25 @@ class SpendMonitor:
     @property
     def source(self) -> RevenueSource:
         if self._source is None:
-            self._source = make_source(self.config.source_chain.primary, self.config)
+            self._source = self.make_source(self.config.source_chain.primary)
         return self._source
+
+    def make_source(self, name: SourceName) -> RevenueSource:
+        config = self.config
+        if name == "local" and config.local is not None:
+            from .sources.files import LocalFileSource
+
+            return LocalFileSource(config.local)
+        if name == "tableau" and config.tableau is not None:
+            from .sources.tableau import TableauSource
+
+            return TableauSource(
+                config.tableau, config.customers, self.env.tableau_pat_secret, self.http
+            )
+        raise ConfigError(
+            f"source {name!r} is not available in this version",
+            "use a `tableau` or `local` source",
+        )
 
     @property
     def http(self) -> httpx.AsyncClient:
