@@ -157,9 +157,12 @@ async def test_429_with_an_html_body_is_retried_then_reported(fake):
     ok = await digest(monitor_for(fake.url, ["Acme"], views={"daily_revenue": "view-daily"}))
     assert ok.customers[0].current == 1_400
     fake.fail_next(3, status=429, html=True)
-    with pytest.raises(SourceError, match="Tableau 429000") as caught:
-        await digest(monitor_for(fake.url, ["Acme"], views={"daily_revenue": "view-daily"}))
-    assert "max_concurrency" in str(caught.value)
+    failed = await digest(monitor_for(fake.url, ["Acme"], views={"daily_revenue": "view-daily"}))
+    (acme,) = failed.customers
+    assert acme.flag == "unavailable"
+    assert "Tableau 429000" in acme.error
+    assert "max_concurrency" in acme.error
+    assert failed.errors == (f"tableau unavailable: {acme.error.removeprefix('tableau: ')}",)
 
 
 async def test_a_dropped_connection_is_retried(fake):
@@ -180,17 +183,20 @@ async def test_a_wrong_view_id_names_the_config_key(fake):
 
 
 async def test_a_bad_pat_is_a_clear_error(fake):
-    with pytest.raises(SourceError) as caught:
-        await digest(monitor_for(fake.url, ["Acme"], secret="wrong"))
-    message = str(caught.value)
+    (acme,) = (await digest(monitor_for(fake.url, ["Acme"], secret="wrong"))).customers
+    message = acme.error
+    assert acme.flag == "unavailable"
     assert "Tableau 401001" in message
     assert "TABLEAU_PAT_SECRET" in message
     assert "wrong" not in message
 
 
 async def test_tableau_down_is_a_clear_error():
+    (acme,) = (await digest(monitor_for(closed_port_url(), ["Acme"]))).customers
+    assert acme.flag == "unavailable"
+    assert "cannot reach Tableau" in acme.error
     with pytest.raises(SourceError, match="cannot reach Tableau"):
-        await digest(monitor_for(closed_port_url(), ["Acme"]))
+        await digest(monitor_for(closed_port_url()))  # no customers listed: nothing to show
 
 
 async def test_forbidden_view_and_missing_customer(fake):
@@ -200,8 +206,8 @@ async def test_forbidden_view_and_missing_customer(fake):
     assert ghost.flag == "unavailable"
     assert ghost.error == "no rows in Tableau for 'Ghost' (Account Name)"
     fake.forbidden.add("view-daily")
-    with pytest.raises(SourceError, match="403032"):
-        await digest(monitor_for(fake.url, ["Acme"]))
+    (acme,) = (await digest(monitor_for(fake.url, ["Acme"]))).customers
+    assert "403032" in acme.error
 
 
 async def test_an_unreadable_row_makes_its_customer_unavailable(fake):

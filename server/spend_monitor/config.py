@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -92,6 +92,18 @@ class TableauConfig(Section):
 
 class A2AConfig(Section):
     billing_url: str
+    protocol_version: Literal["0.3", "1.0", "auto"] = "0.3"
+    question: str = "What is the total revenue for {customer} for month {month}?"
+    max_concurrency: int = Field(4, ge=1, le=20)
+
+    @field_validator("question")
+    @classmethod
+    def _placeholders(cls, value: str) -> str:
+        try:
+            value.format(customer="x", month="2026-01")
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ValueError(f"only {{customer}} and {{month}} may be used ({exc})") from None
+        return value
 
 
 class SlackConfig(Section):

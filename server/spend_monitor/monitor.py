@@ -127,7 +127,13 @@ class SpendMonitor:
     @property
     def source(self) -> RevenueSource:
         if self._source is None:
-            self._source = self.make_source(self.config.source_chain.primary)
+            from .sources.chain import SourceChain
+
+            chain = self.config.source_chain
+            self._source = SourceChain(
+                self.make_source(chain.primary),
+                self.make_source(chain.fallback) if chain.fallback else None,
+            )
         return self._source
 
     def make_source(self, name: SourceName) -> RevenueSource:
@@ -142,9 +148,13 @@ class SpendMonitor:
             return TableauSource(
                 config.tableau, config.customers, self.env.tableau_pat_secret, self.http
             )
+        if name == "a2a" and config.a2a is not None:
+            from .sources.a2a import BillingAgentSource
+
+            return BillingAgentSource(config.a2a)
         raise ConfigError(
             f"source {name!r} is not available in this version",
-            "use a `tableau` or `local` source",
+            "use a `tableau`, `a2a` or `local` source",
         )
 
     @property

@@ -1,0 +1,224 @@
+"""The billing agent over A2A, and the primary → fallback chain with Tableau."""
+
+import json
+from datetime import date
+
+import httpx
+import pytest
+
+from cli_helpers import invoke
+from fakes.billing_agent import BillingAgent
+from fakes.server import closed_port_url, serving
+from fakes.tableau import TableauFake, revenue_views
+from spend_monitor.config import Environment, parse_config
+from spend_monitor.monitor import SpendMonitor
+from spend_monitor.sources.answers import amount_in_data, amount_in_text
+
+pytestmark = pytest.mark.anyio
+AS_OF = date(2026, 2, 15)
+LEDGER = {
+    ("Acme", "2026-02"): 1_400.0,
+    ("Acme", "2026-01"): 3_100.0,
+    ("Globex", "2026-02"): 3_700.0,
+    ("Globex", "2026-01"): 56_000.0,
+}
+
+
+@pytest.fixture
+def agent():
+    billing = BillingAgent(revenue=dict(LEDGER))
+    with serving(billing.app()) as url:
+        billing.url = url
+        yield billing
+
+
+@pytest.fixture
+def tableau():
+    fake = TableauFake()
+    with serving(fake.app()) as url:
+        fake.url = url
+        yield fake
+
+
+def monitor(agent_url, tableau_url=None, customers=("Acme", "Globex"), **a2a):
+    data = {
+        "customers": [{"name": c} for c in customers],
+        "a2a": {"billing_url": f"{agent_url}/", **a2a},
+    }
+    if tableau_url:
+        data["tableau"] = {
+            "server": tableau_url,
+            "site": "finance",
+            "pat_name": "spend-monitor",
+            "views": {"daily_revenue": "view-daily"},
+        }
+    else:
+        data["source"] = "a2a"
+    return SpendMonitor(
+        parse_config(data, "test"), Environment(_env_file=None, tableau_pat_secret="pat-secret")
+    )
+
+
+async def run(m):
+    try:
+        return (await m.build_digest(AS_OF)).digest
+    finally:
+        await m.aclose()
+
+
+def by_name(digest):
+    return {p.name: p for p in digest.customers}
+
+
+@pytest.mark.parametrize("style", ["message", "task", "data"])
+@pytest.mark.parametrize("version", ["0.3", "1.0", "auto"])
+async def test_answers_in_every_shape_and_version(agent, style, version):
+    agent.style = style
+    paces = by_name(await run(monitor(agent.url, protocol_version=version)))
+    acme = paces["Acme"]
+    assert (acme.current, acme.prior_total, acme.source) == (1_400, 3_100, "a2a")
+    assert acme.method == "prorated"
+    assert acme.baseline == pytest.approx(3_100 * 14 / 31)
+    assert acme.drivers == ()
+    assert paces["Globex"].big_mover
+    expected = "rpc 0.3" if version == "0.3" else "rpc 1.0"
+    assert agent.counts[expected] >= 4
+
+
+async def test_a_reply_without_an_amount_is_unavailable_never_zero(agent):
+    agent.styles["Globex"] = "garbage"
+    paces = by_name(await run(monitor(agent.url)))
+    globex = paces["Globex"]
+    assert globex.flag == "unavailable"
+    assert globex.current is None
+    assert "billing agent gave no amount for 2026-02" in globex.error
+    assert "see the 2026 report, page 12" in globex.error
+    assert paces["Acme"].flag == "normal"  # $1,400 against a prorated $1,400
+
+
+async def test_json_rpc_errors_are_reported_with_their_code(agent):
+    agent.styles["Acme"] = "error"
+    acme = by_name(await run(monitor(agent.url)))["Acme"]
+    assert acme.flag == "unavailable"
+    assert "-32602" in acme.error
+
+
+async def test_a_1_0_only_agent_refuses_0_3_and_speaks_1_0(agent):
+    agent.compat_0_3 = False
+    with serving(agent.app()) as url:
+        agent.url = url
+        refused = by_name(await run(monitor(url, protocol_version="0.3")))["Acme"]
+        assert refused.flag == "unavailable"
+        assert "-32601" in refused.error
+        spoken = by_name(await run(monitor(url, protocol_version="1.0")))["Acme"]
+        assert spoken.current == 1_400
+
+
+async def test_the_old_scripts_exact_request_is_accepted(agent):
+    body = {
+        "jsonrpc": "2.0",
+        "id": "m-1",
+        "method": "message/send",
+        "params": {
+            "message": {
+                "messageId": "m-1",
+                "role": "user",
+                "parts": [
+                    {
+                        "kind": "text",
+                        "text": "What is the total revenue for Acme for month 2026-02?",
+                    }
+                ],
+            }
+        },
+    }
+    async with httpx.AsyncClient() as http:
+        reply = (await http.post(f"{agent.url}/", json=body)).json()
+    assert reply["result"]["kind"] == "message"
+    assert "$1,400.00" in reply["result"]["parts"][0]["text"]
+
+
+async def test_a_slow_agent_still_answers(agent):
+    agent.delay = 0.3
+    assert by_name(await run(monitor(agent.url)))["Acme"].current == 1_400
+
+
+async def test_tableau_down_every_customer_from_the_agent(agent):
+    paces = by_name(await run(monitor(agent.url, closed_port_url())))
+    assert {p.source for p in paces.values()} == {"a2a"}
+    assert (paces["Acme"].current, paces["Globex"].current) == (1_400, 3_700)
+
+
+async def test_one_customer_missing_from_tableau_comes_from_the_agent(agent, tableau):
+    revenue_views(
+        tableau,
+        [(date(2026, 1, 5), "Acme", "SMS", 3_100.0), (date(2026, 2, 14), "Acme", "SMS", 1_400.0)],
+    )
+    paces = by_name(await run(monitor(agent.url, tableau.url)))
+    assert (paces["Acme"].source, paces["Acme"].method) == ("tableau", "same_days")
+    assert (paces["Globex"].source, paces["Globex"].current) == ("a2a", 3_700)
+    assert agent.counts["rpc 0.3"] == 2  # only Globex's two months were asked
+
+
+def test_both_down_renders_unavailable_and_exits_3(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("TABLEAU_PAT_SECRET", "pat-secret")
+    config = tmp_path / "config" / "config.json"
+    config.parent.mkdir()
+    config.write_text(
+        json.dumps(
+            {
+                "customers": [{"name": "Acme"}, {"name": "Globex"}],
+                "tableau": {
+                    "server": closed_port_url(),
+                    "site": "finance",
+                    "pat_name": "x",
+                    "views": {"daily_revenue": "v"},
+                },
+                "a2a": {"billing_url": closed_port_url() + "/"},
+            }
+        )
+    )
+    result = invoke(capsys, "digest", "--as-of", "2026-02-15", "--format", "json", "--dry-run")
+    assert result.code == 3
+    data = json.loads(result.out)
+    for customer in data["customers"]:
+        assert customer["flag"] == "unavailable"
+        assert customer["source"] == "a2a"  # the last source tried
+        assert "cannot reach Tableau" in customer["error"]
+        assert "billing agent" in customer["error"]
+        assert customer["change_pct"] is None
+    assert "cliff" not in result.out
+    assert "decline" not in result.out
+
+
+async def test_check_reports_the_agent(agent, tableau):
+    revenue_views(tableau, [(date(2026, 2, 1), "Acme", "SMS", 1.0)])
+    m = monitor(agent.url, tableau.url)
+    report = await m.check(AS_OF)
+    await m.aclose()
+    assert "fallback a2a: billing agent 'Billing Agent' reachable" in report.source.detail
+
+
+@pytest.mark.parametrize(
+    ("text", "amount"),
+    [
+        ("Total revenue was $1,234.56 this month.", 1234.56),
+        ("It came to 1234.56 USD.", 1234.56),
+        ("USD 2,000 so far", 2000.0),
+        ("About $1.2M", 1_200_000.0),
+        ("$56K last month", 56_000.0),
+        ("A credit of -$500.00", -500.0),
+        ("In 2026-02 revenue was $3,700.00", 3700.0),
+        ("2026", None),
+        ("Revenue for 2026-02: 4500", None),
+        ("I don't know.", None),
+    ],
+)
+def test_amounts_in_replies(text, amount):
+    assert amount_in_text(text) == amount
+
+
+def test_amounts_in_data_parts():
+    assert amount_in_data({"customer": "Acme", "total_revenue": 12.5}) == 12.5
+    assert amount_in_data({"result": {"revenue": "$1,000"}}) == 1000.0
+    assert amount_in_data({"month": "2026-02", "year": 2026}) is None
