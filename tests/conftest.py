@@ -25,6 +25,8 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)
     for name in ENV_VARS:
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SPEND_MONITOR_STATE", str(tmp_path / "state" / "state.db"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg-state"))
     return tmp_path
 
 
@@ -41,7 +43,7 @@ def write_csv(tmp_path: Path) -> Callable[..., Path]:
     def write(rows: Iterable[Row], name: str = "revenue.csv", header: Iterable[str] = ()) -> Path:
         path = tmp_path / name
         with path.open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle)
+            writer = csv.writer(handle, lineterminator="\n")
             writer.writerow(list(header) or ["date", "customer", "service", "amount"])
             writer.writerows(rows)
         return path

@@ -27,7 +27,9 @@ TOOLS = {
     "list_customers",
     "preview_digest",
     "post_digest",
+    "acknowledge_alert",
 }
+WRITES = {"post_digest", "acknowledge_alert"}
 BIN = Path(sys.executable).parent
 
 
@@ -60,7 +62,7 @@ async def test_tools_are_described_for_a_model(client):
         assert len(tool.description) > 80
         assert tool.output_schema
         assert tool.annotations is not None
-        assert tool.annotations.read_only_hint is (tool.name != "post_digest")
+        assert tool.annotations.read_only_hint is (tool.name not in WRITES)
     post = tools["post_digest"].annotations
     assert (post.destructive_hint, post.idempotent_hint, post.open_world_hint) == (
         False,

@@ -96,10 +96,36 @@ def build_parser(prog: str = "spend-monitor") -> Parser:
     watch = commands.add_parser("watch", help="the watch list as JSON")
     _common(watch)
 
-    history = commands.add_parser("history", help="one customer's daily revenue as JSON")
+    history = commands.add_parser(
+        "history", help="past runs and posts; with --customer, its daily revenue and past flags"
+    )
     _common(history)
-    history.add_argument("customer", metavar="CUSTOMER")
+    history.add_argument("--customer", metavar="NAME")
     history.add_argument("--days", type=int, default=60)
+    history.add_argument("--limit", type=int, default=20, help="runs to show")
+
+    repost = commands.add_parser("repost", help="re-send a recorded digest where it failed")
+    _common(repost)
+    which = repost.add_mutually_exclusive_group()
+    which.add_argument("--run", type=int, metavar="ID", help="run id (see history)")
+    which.add_argument(
+        "--date",
+        type=_as_of,
+        metavar="YYYY-MM-DD",
+        dest="run_date",
+        help="the latest run of that day with a failed post",
+    )
+
+    ack = commands.add_parser("ack", help="snooze a customer's alerts")
+    _common(ack)
+    ack.add_argument("customer", metavar="CUSTOMER")
+    ack.add_argument(
+        "--kind",
+        choices=["pace", "pace_drop", "escalations", "stale_ticket", "vanished_line_item"],
+        help="only this kind of alert",
+    )
+    ack.add_argument("--days", type=int, default=7, help="how long (default 7)")
+    ack.add_argument("--note", help="why, for the record")
 
     customers = commands.add_parser("customers", help="the monitored customers as JSON")
     _common(customers)
@@ -131,6 +157,9 @@ def _digest_options(parser: argparse.ArgumentParser) -> None:
         help="pace method (default: the config's pace_method, else auto)",
     )
     parser.add_argument("--charts", type=Path, metavar="DIR", help="also write the charts to DIR")
+    parser.add_argument(
+        "--force", action="store_true", help="post even if this digest was already posted today"
+    )
 
 
 def legacy_parser() -> Parser:
@@ -200,6 +229,7 @@ def cmd_digest(args: argparse.Namespace, monitor: SpendMonitor, env: Environment
             charts_dir=args.charts,
             customer=args.customer,
             method=args.method,
+            force=args.force,
         ),
         "Building the digest…",
     )
@@ -240,15 +270,28 @@ def _print_model(model: BaseModel) -> None:
 def cmd_query(args: argparse.Namespace, monitor: SpendMonitor, env: Environment) -> int:
     """The questions the MCP tools answer, answered the same way on the command line."""
     as_of = args.as_of or today_in(monitor.config.timezone)
+
+    async def history() -> BaseModel:
+        if args.customer:
+            return await monitor.history(args.customer, as_of, args.days)
+        return monitor.run_history(args.limit)
+
     queries: dict[str, Callable[[], Awaitable[BaseModel]]] = {
         "pace": lambda: monitor.pace(as_of, args.customer, args.flag, args.limit, args.offset),
         "breakdown": lambda: monitor.breakdown(args.customer, as_of),
         "watch": lambda: monitor.watch(as_of),
-        "history": lambda: monitor.history(args.customer, as_of, args.days),
+        "history": history,
         "customers": lambda: monitor.list_customers(as_of),
+        "ack": lambda: monitor.acknowledge(args.customer, as_of, args.kind, args.days, args.note),
     }
     _print_model(_run(monitor, queries[args.command], "Fetching…"))
     return EXIT_OK
+
+
+def cmd_repost(args: argparse.Namespace, monitor: SpendMonitor, env: Environment) -> int:
+    report = _run(monitor, lambda: monitor.repost(args.run, args.run_date), "Re-sending…")
+    _note(report.message)
+    return EXIT_PARTIAL if report.failed else EXIT_OK
 
 
 def cmd_serve(args: argparse.Namespace, monitor: SpendMonitor, env: Environment) -> int:
@@ -261,7 +304,8 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, SpendMonitor, Environment], in
     "digest": cmd_digest,
     "check": cmd_check,
     "serve": cmd_serve,
-    **dict.fromkeys(("pace", "breakdown", "watch", "history", "customers"), cmd_query),
+    **dict.fromkeys(("pace", "breakdown", "watch", "history", "customers", "ack"), cmd_query),
+    "repost": cmd_repost,
 }
 
 

@@ -154,6 +154,7 @@ class Config(Section):
     holidays_country: str = "US"
     mcp: McpConfig = Field(default_factory=McpConfig)
     charts: bool = True
+    state_path: Path | None = None
     escalation_tracker_path: Path | None = None
     engdesk_tracker_glob: str | None = None
 
@@ -223,6 +224,7 @@ class Environment(BaseSettings):
     config_path: Path = DEFAULT_CONFIG_PATH
     dry_run: bool = False
     spend_monitor_mcp_token: SecretStr | None = None
+    spend_monitor_state: Path | None = None
 
     def secrets(self) -> list[str]:
         """Every secret value, for redaction from logs and errors."""

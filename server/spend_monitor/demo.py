@@ -265,6 +265,7 @@ def demo_config(files: DemoFiles) -> Config:
             "thresholds": {"min_baseline": 500},
             "escalation_tracker_path": str(files.escalations),
             "engdesk_tracker_glob": files.engdesk_glob,
+            "state_path": str(files.directory / "state.db"),
         },
         "demo config",
     )

@@ -30,6 +30,7 @@ from .mcp_options import BearerAuth, check_http_binding
 from .monitor import PostReport, SpendMonitor
 from .render import render_markdown
 from .views import (
+    Acknowledged,
     CustomerHistory,
     CustomerList,
     DigestPreview,
@@ -157,8 +158,9 @@ def build_server(monitor: SpendMonitor, today: Callable[[], date]) -> MCPServer[
         customer: Customer,
         days: Annotated[int, Field(ge=1, le=400, description="Days back from data_through.")] = 60,
     ) -> CustomerHistory:
-        """Daily revenue of one customer for the last `days` days (zeros are real zeros). Use it
-        to say when a change started or to compare weeks."""
+        """Daily revenue of one customer for the last `days` days (zeros are real zeros), and
+        its flags and numbers in earlier runs (`past`, newest first). Use it to say when a
+        change started, to compare weeks, or whether an alert is new."""
         return await monitor.history(customer, today(), days)
 
     @server.tool(title="List customers", annotations=READ_ONLY)
@@ -200,12 +202,39 @@ def build_server(monitor: SpendMonitor, today: Callable[[], date]) -> MCPServer[
     ) -> PostResult:
         """Build today's digest and post it to the configured Slack and Telegram channels. Call
         it once for the scheduled morning run; the result says what was posted where."""
-        run, report = await monitor.publish(today(), channels=channels, dry_run=dry_run)
+        run, report = await monitor.publish(
+            today(), channels=channels, dry_run=dry_run, force=force
+        )
         return PostResult(
             report=report,
             digest_markdown=render_markdown(run.digest),
             partial=run.partial or report.failed,
         )
+
+    @server.tool(
+        title="Acknowledge an alert",
+        annotations=ToolAnnotations(
+            read_only_hint=False,
+            destructive_hint=False,
+            idempotent_hint=False,
+            open_world_hint=False,
+        ),
+    )
+    @tool_errors
+    async def acknowledge_alert(
+        customer: Customer,
+        kind: Annotated[
+            Literal["pace", "pace_drop", "escalations", "stale_ticket", "vanished_line_item"]
+            | None,
+            Field(description="Only this kind of alert; omit for all of the customer's."),
+        ] = None,
+        days: Annotated[int, Field(ge=1, le=90, description="How long to snooze.")] = 7,
+        note: Annotated[str | None, Field(description="Why, for the record.")] = None,
+    ) -> Acknowledged:
+        """Snooze a customer's alerts when the CSM says they know (e.g. "I know about Globex,
+        stop telling me"). The alert leaves the digest until it expires, or comes back marked
+        re-opened if the customer's change drops another 10 points (thresholds.reopen_pct)."""
+        return await monitor.acknowledge(customer, today(), kind, days, note)
 
     @server.resource(
         "spend-monitor://digest/latest",

@@ -6,18 +6,21 @@ question takes the as-of date as a parameter; the front ends decide what "today"
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from datetime import date, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
-import anyio
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from .channels import Channel, ChannelName, Chart, PostOutcome
+from .concurrency import run_all
 from .config import Config, Environment, unknown_keys
+from .domain.alerts import apply_snoozes, mark_news
 from .domain.customers import CustomerIndex
 from .domain.digest import build_digest
 from .domain.models import Customer, Digest, Flag, MethodChoice, Pace, SourceName
@@ -25,13 +28,17 @@ from .domain.periods import Period, public_holidays
 from .errors import ConfigError, SpendMonitorError, UnknownCustomerError
 from .render import render_json, render_markdown, render_text
 from .sources import RevenueSnapshot, RevenueSource, SourceStatus
+from .store import Store, StoreError, default_path
 from .trackers import read_trackers
 from .views import (
+    Acknowledged,
     CustomerHistory,
     CustomerList,
     DailyPoint,
     DigestPreview,
     PacePage,
+    PastFlag,
+    RunHistory,
     ServiceBreakdown,
     WatchList,
 )
@@ -49,6 +56,7 @@ RENDERERS: dict[str, Callable[[Digest], str]] = {
     "json": render_json,
 }
 Progress = Callable[[float, float, str], Awaitable[None]]
+SnoozeKind = Literal["pace", "pace_drop", "escalations", "stale_ticket", "vanished_line_item"]
 
 
 class DigestRun(BaseModel):
@@ -84,6 +92,20 @@ class CheckReport(BaseModel):
         return self.source.ok and all(c.verified is not False for c in self.channels)
 
 
+def describe_outcomes(outcomes: Sequence[PostOutcome]) -> str:
+    parts = []
+    for o in outcomes:
+        if o.skipped:
+            parts.append(f"{o.channel}: already posted today (same content)")
+        elif o.ok:
+            parts.append(
+                f"{o.channel}: posted ({len(o.message_ids)} message(s), {o.charts_posted} chart(s))"
+            )
+        else:
+            parts.append(f"{o.channel}: FAILED ({o.note})")
+    return "; ".join(parts)
+
+
 class PostReport(BaseModel):
     """What a post did, channel by channel: a failed channel never hides the others."""
 
@@ -93,10 +115,11 @@ class PostReport(BaseModel):
     outcomes: list[PostOutcome]
     charts: list[str]
     message: str
+    store_problem: str | None = Field(None, description="set when the state database failed")
 
     @property
     def failed(self) -> bool:
-        return any(not o.ok for o in self.outcomes)
+        return any(not o.ok for o in self.outcomes) or self.store_problem is not None
 
 
 def _series(daily: dict[date, float], start: date, end: date) -> list[DailyPoint]:
@@ -122,6 +145,8 @@ class SpendMonitor:
         self._snapshots: dict[date, tuple[float, RevenueSnapshot]] = {}
         self._http: httpx.AsyncClient | None = None
         self._channels: dict[ChannelName, Channel] = {}
+        self._store: Store | None = None
+        self.store_problem: str | None = None
         self.last_digest: Digest | None = None
 
     @property
@@ -166,7 +191,35 @@ class SpendMonitor:
             self._http = new_client()
         return self._http
 
+    @property
+    def state_path(self) -> Path:
+        return self.env.spend_monitor_state or self.config.state_path or default_path()
+
+    @property
+    def store(self) -> Store | None:
+        """The state store, opened on first use; None (with `store_problem` set) when it
+        cannot be used — the digest is still built, printed and posted."""
+        if self._store is None and self.store_problem is None:
+            try:
+                self._store = Store(self.state_path)
+            except StoreError as exc:
+                self.store_problem = f"{exc} — history and once-only posting are off"
+                log.warning("%s", self.store_problem)
+        return self._store
+
+    def _remember(self, problem: StoreError) -> None:
+        self.store_problem = f"{problem} — history and once-only posting are off"
+        log.warning("%s", self.store_problem)
+
+    def require_store(self) -> Store:
+        store = self.store
+        if store is None:
+            raise StoreError(self.store_problem or "no state database")
+        return store
+
     async def aclose(self) -> None:
+        if self._store is not None:
+            self._store.close()
         if self._source is not None:
             await self._source.aclose()
         for channel in self._channels.values():
@@ -251,9 +304,23 @@ class SpendMonitor:
             digest = digest.model_copy(
                 update={"watch_list": tuple(w for w in digest.watch_list if w.customer in names)}
             )
-        else:
+        digest = self._with_memory(digest, as_of)
+        if customer is None:
             self.last_digest = digest
         return DigestRun(digest=digest, snapshot=snapshot)
+
+    def _with_memory(self, digest: Digest, as_of: date) -> Digest:
+        """New / ongoing / recovered markers and snoozes, from the state store."""
+        store = self.store
+        if store is not None:
+            try:
+                digest = mark_news(digest, store.posted_before(as_of))
+                digest = apply_snoozes(digest, [a.snooze() for a in store.active_acks(as_of)])
+            except StoreError as exc:
+                self._remember(exc)
+        if self.store_problem:
+            digest = digest.model_copy(update={"errors": (*digest.errors, self.store_problem)})
+        return digest
 
     async def preview(self, as_of: date, fmt: str = "markdown") -> DigestPreview:
         run = await self.build_digest(as_of)
@@ -334,12 +401,20 @@ class SpendMonitor:
             note = f"data unavailable: {revenue.error}"
         elif not revenue.daily:
             note = "this source has monthly totals only"
+        past: list[PastFlag] = []
+        store = self.store
+        if store is not None:
+            try:
+                past = store.customer_results(found.name)
+            except StoreError as exc:
+                self._remember(exc)
         return CustomerHistory(
             customer=found.name,
             display_name=found.label,
             start=start,
             end=end,
             daily=_series(revenue.daily, start, end) if revenue.daily else [],
+            past=past,
             note=note,
         )
 
@@ -383,8 +458,10 @@ class SpendMonitor:
         charts_dir: Path | None = None,
         customer: str | None = None,
         method: MethodChoice | None = None,
+        force: bool = False,
     ) -> tuple[DigestRun, PostReport]:
-        """Build the digest and post it to every ready channel (or only `channels`)."""
+        """Build the digest, record it, and post it to every ready channel (or `channels`):
+        once per day and content unless `force`; changed content goes out marked (updated)."""
         run = await self.build_digest(as_of, customer, method)
         targets = [] if dry_run else self.ready_channels(channels)
         charts: list[Chart] = []
@@ -395,26 +472,25 @@ class SpendMonitor:
             for chart in charts:
                 (charts_dir / chart.filename).write_bytes(chart.png)
         outcomes: dict[str, PostOutcome] = {}
+        text = render_text(run.digest)
+        content = hashlib.sha256(text.encode()).hexdigest()
+        # A one-customer digest is not the day's digest: it is neither recorded nor deduplicated.
+        run_id = None if customer else self._record(run, content, text)
 
         async def post_one(name: ChannelName) -> None:
-            outcomes[name] = await self.channel(name).post(
-                run.digest, charts if self.config.charts else []
+            outcomes[name] = await self._post(
+                run.digest, run_id, name, content, charts if self.config.charts else [], force
             )
 
-        async with anyio.create_task_group() as group:
-            for name in targets:
-                group.start_soon(post_one, name)
+        await run_all(functools.partial(post_one, name) for name in targets)
+        if run_id is not None:
+            self._finish_run(run_id, dry_run, [outcomes[t] for t in targets])
         if dry_run:
             message = "dry run: nothing posted"
         elif not targets:
             message = "no channel configured: nothing posted"
         else:
-            message = "; ".join(
-                f"{o.channel}: posted ({len(o.message_ids)} message(s), {o.charts_posted} chart(s))"
-                if o.ok
-                else f"{o.channel}: FAILED ({o.note})"
-                for o in (outcomes[t] for t in targets)
-            )
+            message = describe_outcomes([outcomes[t] for t in targets])
         report = PostReport(
             as_of=as_of,
             data_through=run.digest.data_through,
@@ -422,8 +498,118 @@ class SpendMonitor:
             outcomes=[outcomes[t] for t in targets],
             charts=[c.filename for c in charts],
             message=message,
+            store_problem=self.store_problem,
         )
         return run, report
+
+    def _record(self, run: DigestRun, content: str, text: str) -> int | None:
+        """Record the digest before posting, so a failed post can be re-sent."""
+        store = self.store
+        if store is None:
+            return None
+        try:
+            return store.record_run(run.digest, run.snapshot.source, content, text)
+        except StoreError as exc:
+            self._remember(exc)
+            return None
+
+    async def _post(
+        self,
+        digest: Digest,
+        run_id: int | None,
+        name: ChannelName,
+        content: str,
+        charts: list[Chart],
+        force: bool,
+    ) -> PostOutcome:
+        store = self.store if run_id is not None else None
+        post_id, changed = None, False
+        if store is not None and run_id is not None:
+            try:
+                post_id, changed = store.claim_post(run_id, digest.as_of, name, content, force)
+            except StoreError as exc:
+                self._remember(exc)
+                store = None
+            else:
+                if post_id is None:
+                    return PostOutcome(
+                        channel=name,
+                        ok=True,
+                        skipped=True,
+                        note="already posted today (same content)",
+                    )
+        outcome = await self.channel(name).post(
+            digest.model_copy(update={"updated": changed}), charts
+        )
+        if store is not None and post_id is not None:
+            try:
+                store.finish_post(
+                    post_id, "sent" if outcome.ok else "failed", outcome.message_ids, outcome.error
+                )
+            except StoreError as exc:
+                self._remember(exc)
+        return outcome
+
+    def _finish_run(self, run_id: int, dry_run: bool, outcomes: list[PostOutcome]) -> None:
+        store = self.store
+        if store is None:
+            return
+        if dry_run:
+            outcome = "dry-run"
+        elif not outcomes:
+            outcome = "not posted"
+        elif all(o.ok for o in outcomes):
+            outcome = "posted"
+        else:
+            outcome = "post failed"
+        try:
+            store.set_outcome(run_id, outcome)
+        except StoreError as exc:
+            self._remember(exc)
+
+    async def repost(self, run_id: int | None = None, as_of: date | None = None) -> PostReport:
+        """Re-send a recorded digest to the channels where it failed (by default the latest
+        run with a failed post), at the destinations in the current config."""
+        store = self.require_store()
+        run_id = run_id or store.run_to_repost(as_of)
+        if run_id is None:
+            raise StoreError("no recorded digest has a failed post", "see `spend-monitor history`")
+        digest = store.digest(run_id)
+        failed = [c for c in store.failed_channels(run_id) if c in self.ready_channels()]
+        content = hashlib.sha256(render_text(digest).encode()).hexdigest()
+        outcomes = [await self._post(digest, run_id, c, content, [], True) for c in failed]
+        self._finish_run(run_id, False, outcomes)
+        return PostReport(
+            as_of=digest.as_of,
+            data_through=digest.data_through,
+            dry_run=False,
+            outcomes=outcomes,
+            charts=[],
+            message=describe_outcomes(outcomes) if outcomes else "nothing to re-send",
+        )
+
+    def run_history(self, limit: int = 20) -> RunHistory:
+        return RunHistory(runs=self.require_store().runs(limit))
+
+    async def acknowledge(
+        self,
+        customer: str,
+        as_of: date,
+        kind: SnoozeKind | None = None,
+        days: int = 7,
+        note: str | None = None,
+    ) -> Acknowledged:
+        """Snooze a customer's alerts (or one kind of them) for `days`."""
+        page = await self.pace(as_of, customer=customer)
+        pace = page.customers[0]
+        ack = self.require_store().add_ack(pace.name, kind, as_of, days, pace.change_pct, note)
+        return Acknowledged(
+            customer=pace.display_name,
+            kind=kind,
+            until=ack.until,
+            change_pct=pace.change_pct,
+            note=note,
+        )
 
     # -- set-up check -------------------------------------------------------------------------
 

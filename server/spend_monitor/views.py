@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -50,13 +51,53 @@ class WatchList(BaseModel):
     items: list[WatchItem]
 
 
+class PastFlag(BaseModel):
+    """A customer's numbers and flag in an earlier run (from the state store)."""
+
+    run_id: int
+    as_of: date
+    flag: str
+    status: str
+    current: float | None
+    baseline: float | None
+    change_pct: float | None
+    posted: bool
+
+
 class CustomerHistory(BaseModel):
     customer: str
     display_name: str
     start: date
     end: date
     daily: list[DailyPoint]
+    past: list[PastFlag] = Field(default_factory=list, description="earlier runs, newest first")
     note: str | None = None
+
+
+class RunInfo(BaseModel):
+    id: int
+    as_of: date
+    data_through: date
+    source: str
+    method: str
+    outcome: str
+    created_at: str
+    posts: list[dict[str, Any]]
+
+
+class RunHistory(BaseModel):
+    runs: list[RunInfo]
+
+
+class Acknowledged(BaseModel):
+    customer: str
+    kind: str | None
+    until: date
+    change_pct: float | None = Field(
+        description="the change when acknowledged; 10 points "
+        "worse (thresholds.reopen_pct) re-opens the alert"
+    )
+    note: str | None
 
 
 class CustomerList(BaseModel):

@@ -27,6 +27,7 @@ class PostOutcome(BaseModel):
     charts_posted: int = 0
     error: str | None = Field(None, description="the API's error code or a short reason")
     note: str | None = None
+    skipped: bool = Field(False, description="true when this content was already posted today")
 
 
 class Channel(Protocol):

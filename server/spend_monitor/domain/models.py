@@ -13,6 +13,8 @@ MethodChoice = Literal["auto", "prorated", "same_days"]
 Flag = Literal["growing", "declining", "normal", "new", "inactive", "unavailable"]
 DriverKind = Literal["new", "vanished", "grew", "shrank", "steady"]
 WatchKind = Literal["pace_drop", "escalations", "stale_ticket", "vanished_line_item"]
+# Since the last posted digest: first time flagged, still flagged, or back after a snooze.
+Novelty = Literal["new", "ongoing", "reopened"]
 
 
 # Computed with full precision, shown in cents (and percent to two decimals) when serialized.
@@ -33,6 +35,7 @@ class Thresholds(Frozen):
     big_mover_pct: float = Field(50, gt=0)
     stale_ticket_business_days: int = Field(5, ge=1)
     min_baseline: float = Field(0, ge=0)
+    reopen_pct: float = Field(10, gt=0)
 
 
 class Customer(Frozen):
@@ -102,6 +105,9 @@ class Pace(Frozen):
     drivers: tuple[Driver, ...] = ()
     # The last 14 days of daily revenue through data_through (empty for monthly-only sources).
     recent: tuple[Rounded, ...] = ()
+    novelty: Novelty | None = None
+    streak: int = 0
+    snoozed: bool = False
 
     @property
     def delta(self) -> float:
@@ -137,6 +143,26 @@ class WatchItem(Frozen):
     kind: WatchKind
     detail: str
     evidence: dict[str, str | int | float | list[str]] = Field(default_factory=dict)
+    novelty: Novelty | None = None
+    streak: int = 0
+    snoozed: bool = False
+
+
+class PastDigest(Frozen):
+    """An earlier posted digest, as far as alerts need it."""
+
+    as_of: date
+    flags: dict[str, Flag]
+    watch: frozenset[tuple[str, WatchKind]]
+
+
+class Snooze(Frozen):
+    """An acknowledged alert, hidden until `until` unless it gets worse."""
+
+    customer: str
+    kind: WatchKind | Literal["pace"] | None = None
+    until: date
+    change_pct: float | None = None
 
 
 class Digest(Frozen):
@@ -151,6 +177,9 @@ class Digest(Frozen):
     customers: tuple[Pace, ...]
     watch_list: tuple[WatchItem, ...]
     errors: tuple[str, ...] = ()
+    recovered: tuple[str, ...] = ()
+    snoozed: int = 0
+    updated: bool = False
 
     @property
     def unavailable(self) -> tuple[Pace, ...]:

@@ -48,6 +48,22 @@ def emoji(pace: Pace) -> str:
     return {"normal": "➖", "new": "✨", "inactive": "💤", "unavailable": "❓"}[pace.flag]
 
 
+def ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def novelty(novelty: str | None, streak: int) -> str:
+    """What is new since the last posted digest, in a few characters."""
+    if novelty == "new":
+        return " 🆕"
+    if novelty == "ongoing":
+        return f" ({ordinal(streak)} digest in a row)"
+    if novelty == "reopened":
+        return " (re-opened)"
+    return ""
+
+
 def customer_line(pace: Pace, style: Style) -> str:
     name = style.escape(pace.display_name)
     if pace.flag == "unavailable":
@@ -57,6 +73,7 @@ def customer_line(pace: Pace, style: Style) -> str:
     line = f"{emoji(pace)} {name}: {figures} — {pace.status}"
     if pace.source in SOURCE_NOTES:
         line += f" ({SOURCE_NOTES[pace.source]})"
+    line += novelty(pace.novelty, pace.streak)
     if pace.flag in SPARK_FLAGS and pace.recent:
         line += f" {sparkline(pace.recent)}"
     return line
@@ -74,7 +91,7 @@ def _subtitle(digest: Digest) -> str:
 
 
 def _pace_lines(digest: Digest, style: Style) -> list[str]:
-    listed = [p for p in digest.customers if p.flag not in ("normal", "inactive")]
+    listed = [p for p in digest.customers if p.flag not in ("normal", "inactive") and not p.snoozed]
     normal = [p for p in digest.customers if p.flag == "normal"]
     inactive = [p for p in digest.customers if p.flag == "inactive"]
     lines = [customer_line(p, style) for p in listed]
@@ -89,6 +106,9 @@ def _pace_lines(digest: Digest, style: Style) -> list[str]:
     if inactive:
         names = ", ".join(style.escape(p.display_name) for p in inactive)
         lines.append(f"💤 No spend either month: {names}")
+    if digest.recovered:
+        names = ", ".join(style.escape(name) for name in digest.recovered)
+        lines.append(f"🟢 Recovered since the last digest: {names}")
     return lines
 
 
@@ -103,16 +123,18 @@ def _driver_text(driver: Driver, digest: Digest, style: Style) -> str:
 def _driver_section(digest: Digest, style: Style) -> Section:
     growth: list[str] = []
     watch: list[str] = []
+    hidden = {(w.customer, w.kind) for w in digest.watch_list if w.snoozed}
     for pace in digest.customers:
-        rising = pace.big_mover and pace.flag == "growing"
-        falling = pace.big_mover and pace.flag == "declining"
+        rising = pace.big_mover and pace.flag == "growing" and not pace.snoozed
+        falling = pace.big_mover and pace.flag == "declining" and not pace.snoozed
         for driver in pace.drivers:
             top = pace.drivers.index(driver) < DRIVERS_PER_CUSTOMER
             line = f"• {style.escape(pace.display_name)}: {_driver_text(driver, digest, style)}"
             moved = driver.kind != "steady"
+            vanished = driver.kind == "vanished" and (pace.name, "vanished_line_item") not in hidden
             if rising and top and moved and driver.delta > 0:
                 growth.append(line)
-            elif driver.kind == "vanished" or (falling and top and moved and driver.delta < 0):
+            elif vanished or (falling and top and moved and driver.delta < 0):
                 watch.append(line)
     big = format_pct(digest.thresholds.big_mover_pct).lstrip("+")
     section = Section("📈 WHAT'S DRIVING THE CHANGES")
@@ -124,7 +146,8 @@ def _driver_section(digest: Digest, style: Style) -> Section:
 
 
 def _watch_line(item: WatchItem, style: Style) -> str:
-    return f"• {style.escape(item.display_name)}: {style.escape(item.detail)}"
+    text = f"• {style.escape(item.display_name)}: {style.escape(item.detail)}"
+    return text + novelty(item.novelty, item.streak)
 
 
 def _watch_section(digest: Digest, style: Style) -> Section:
@@ -133,7 +156,7 @@ def _watch_section(digest: Digest, style: Style) -> Section:
     items = [
         item
         for item in digest.watch_list
-        if item.kind in ("escalations", "stale_ticket")
+        if (not item.snoozed and item.kind in ("escalations", "stale_ticket"))
         or (item.kind == "pace_drop" and item.customer not in big_movers)
     ]
     return Section("⚠️ CUSTOMERS TO WATCH", [_watch_line(i, style) for i in items])
@@ -141,19 +164,25 @@ def _watch_section(digest: Digest, style: Style) -> Section:
 
 def layout(digest: Digest, style: Style) -> list[Section]:
     """The digest as sections; the first holds the title lines, empty sections are dropped."""
+    updated = " (updated)" if digest.updated else ""
     title = Section(
         None,
         [
-            style.bold(f"📊 Customer Spend Monitor — {short_date(digest.as_of)}"),
+            style.bold(f"📊 Customer Spend Monitor — {short_date(digest.as_of)}{updated}"),
             _subtitle(digest),
         ],
     )
+    footer = [FOOTER]
+    if digest.snoozed:
+        footer.insert(
+            0, f"🔕 {digest.snoozed} snoozed alert{'s' if digest.snoozed > 1 else ''} not shown"
+        )
     sections = [
         title,
         Section(None, _pace_lines(digest, style)),
         _driver_section(digest, style),
         _watch_section(digest, style),
         Section("❗ DATA PROBLEMS", [f"• {style.escape(e)}" for e in digest.errors]),
-        Section(None, [FOOTER]),
+        Section(None, footer),
     ]
     return [s for s in sections if s.lines]

@@ -64,7 +64,8 @@ def _chunks(section: Section) -> list[str]:
 def render_slack(digest: Digest) -> list[SlackMessage]:
     """One message when it fits; more when the book is large, each within every limit."""
     sections = layout(digest, SlackStyle())
-    title = f"📊 Customer Spend Monitor — {short_date(digest.as_of)}"[:HEADER_LIMIT]
+    updated = " (updated)" if digest.updated else ""
+    title = f"📊 Customer Spend Monitor — {short_date(digest.as_of)}{updated}"[:HEADER_LIMIT]
     subtitle = sections[0].lines[1]
     texts = [subtitle] + [chunk for s in sections[1:] for chunk in _chunks(s)]
     messages = [
