@@ -29,6 +29,7 @@ types: $(STAMP)
 	$(BIN)/mypy
 
 unit: $(STAMP)
+	@bash .ci/ensure-postgres
 	$(BIN)/python -m pytest
 
 test: lint types unit

@@ -5,6 +5,7 @@ import pytest
 from spend_monitor.domain.models import Customer, CustomerRevenue, Thresholds, Totals
 from spend_monitor.domain.pacing import baseline, change_pct, pace_for, resolve_method
 from spend_monitor.domain.periods import period_for
+from spend_monitor.domain.rhythm import Rhythm
 from spend_monitor.domain.revenue import unavailable
 
 FEB15 = period_for(date(2026, 2, 15))  # d = 14, January has 31 days
@@ -51,12 +52,19 @@ def test_prorated_for_every_month_length(as_of, prior_total, expected):
     )
 
 
-def test_auto_takes_same_days_only_when_the_source_has_daily_data():
-    assert (
-        resolve_method("auto", Totals(current=1, prior_total=1, prior_same_days=1)) == "same_days"
-    )
-    assert resolve_method("auto", Totals(current=1, prior_total=1)) == "prorated"
-    assert resolve_method("same_days", Totals(current=1, prior_total=1)) == "prorated"
+def test_auto_takes_the_most_precise_method_the_data_allows():
+    daily = Totals(current=1, prior_total=1, prior_same_days=1)
+    monthly = Totals(current=1, prior_total=1)
+    rhythm = Rhythm(weights=(1,) * 7, daily_sigma=0)
+    assert resolve_method("auto", daily, rhythm) == ("weekday", None)
+    assert resolve_method("auto", daily, None) == ("same_days", None)
+    assert resolve_method("auto", monthly, None) == ("prorated", None)
+    method, why = resolve_method("same_days", monthly, None)
+    assert method == "prorated"
+    assert "monthly totals only" in why
+    method, why = resolve_method("weekday", daily, None)
+    assert method == "prorated"
+    assert "less than four weeks" in why
 
 
 @pytest.mark.parametrize(("base", "expected"), [(0, None), (-50, None), (100, 20.0)])

@@ -153,7 +153,7 @@ def _digest_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--method",
-        choices=["auto", "prorated", "same_days"],
+        choices=["auto", "prorated", "same_days", "weekday"],
         help="pace method (default: the config's pace_method, else auto)",
     )
     parser.add_argument("--charts", type=Path, metavar="DIR", help="also write the charts to DIR")

@@ -7,6 +7,7 @@ from the environment or `.env` (this is the one module that reads them) and are 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -44,6 +45,28 @@ class Columns(Section):
 class LocalConfig(Section):
     path: Path
     columns: Columns = Field(default_factory=Columns)
+
+
+class SqlConfig(Section):
+    url: str | None = None
+    table: str | None = None
+    query: str | None = None
+    columns: Columns = Field(default_factory=Columns)
+
+    @model_validator(mode="after")
+    def _one_relation(self) -> SqlConfig:
+        if (self.table is None) == (self.query is None):
+            raise ValueError("set exactly one of sql.table and sql.query")
+        return self
+
+    @field_validator("url")
+    @classmethod
+    def _no_password(cls, value: str | None) -> str | None:
+        if value and re.search(r"://[^/@]*:[^/@]+@", value):
+            raise ValueError(
+                "sql.url holds a password: put the whole URL in SPEND_MONITOR_SQL_URL instead"
+            )
+        return value
 
 
 class TableauViews(Section):
@@ -144,6 +167,7 @@ class Config(Section):
     customers: list[CustomerConfig] = Field(default_factory=list)
     source: SourceName | SourceChain | None = None
     local: LocalConfig | None = None
+    sql: SqlConfig | None = None
     tableau: TableauConfig | None = None
     a2a: A2AConfig | None = None
     slack: SlackConfig | None = None
@@ -188,10 +212,10 @@ class Config(Section):
 
     @model_validator(mode="after")
     def _source_has_its_section(self) -> Config:
-        if self.source is None and self.tableau is None and self.local is None:
+        if self.source is None and not (self.tableau or self.local or self.sql):
             raise ValueError(
-                'no data source: add a `local` section ({"path": "revenue.csv"}) '
-                "or a `tableau` section"
+                "no data source: add a `tableau`, `local` "
+                '({"path": "revenue.csv"}) or `sql` section'
             )
         chain = self.source_chain
         for name in (chain.primary, chain.fallback):
@@ -225,6 +249,7 @@ class Environment(BaseSettings):
     dry_run: bool = False
     spend_monitor_mcp_token: SecretStr | None = None
     spend_monitor_state: Path | None = None
+    spend_monitor_sql_url: SecretStr | None = None
 
     def secrets(self) -> list[str]:
         """Every secret value, for redaction from logs and errors."""
@@ -233,6 +258,7 @@ class Environment(BaseSettings):
             self.slack_bot_token,
             self.telegram_bot_token,
             self.spend_monitor_mcp_token,
+            self.spend_monitor_sql_url,
         )
         return [v.get_secret_value() for v in values if v and v.get_secret_value()]
 

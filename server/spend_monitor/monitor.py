@@ -173,13 +173,17 @@ class SpendMonitor:
             return TableauSource(
                 config.tableau, config.customers, self.env.tableau_pat_secret, self.http
             )
+        if name == "sql" and config.sql is not None:
+            from .sources.sql import SqlSource
+
+            return SqlSource(config.sql, self.env.spend_monitor_sql_url)
         if name == "a2a" and config.a2a is not None:
             from .sources.a2a import BillingAgentSource
 
             return BillingAgentSource(config.a2a)
         raise ConfigError(
             f"source {name!r} is not available in this version",
-            "use a `tableau`, `a2a` or `local` source",
+            "use a `tableau`, `a2a`, `local` or `sql` source",
         )
 
     @property

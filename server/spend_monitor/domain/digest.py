@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import date
 
 from .customers import CustomerIndex
@@ -20,6 +20,7 @@ from .models import (
 )
 from .pacing import pace_for
 from .periods import Period
+from .rhythm import change_started, rhythm_for, weekday_ratio
 from .sparkline import recent_days
 from .watch import watch_list
 
@@ -44,17 +45,28 @@ def assess(
     period: Period,
     method: MethodChoice,
     thresholds: Thresholds,
+    holidays: Collection[date] = (),
 ) -> Pace:
-    """One customer's pace with the service lines behind it."""
-    pace = pace_for(customer, revenue, period, method, thresholds)
+    """One customer's pace with the service lines behind it, and when a big move began."""
+    rhythm = rhythm_for(revenue.daily, period, holidays) if revenue.error is None else None
+    pace = pace_for(customer, revenue, period, method, thresholds, rhythm)
     if pace.flag == "unavailable":
         return pace
-    return pace.model_copy(
-        update={
-            "drivers": drivers_for(revenue, period, pace.method, thresholds),
-            "recent": recent_days(revenue.daily, period.data_through),
-        }
-    )
+    ratio = weekday_ratio(rhythm, period) if rhythm is not None else None
+    update: dict[str, object] = {
+        "drivers": drivers_for(revenue, period, pace.method, thresholds, ratio),
+        "recent": recent_days(revenue.daily, period.data_through),
+    }
+    surging = pace.flag == "growing" and pace.big_mover
+    if (pace.flag == "declining" or surging) and revenue.daily:
+        shift = change_started(revenue.daily, period.data_through)
+        if shift is not None:
+            update |= {
+                "change_started": shift.day,
+                "daily_before": shift.before,
+                "daily_after": shift.after,
+            }
+    return pace.model_copy(update=update)
 
 
 def build_digest(
@@ -68,12 +80,13 @@ def build_digest(
     holidays: Iterable[date] = (),
     errors: Iterable[str] = (),
 ) -> Digest:
+    closed = frozenset(holidays)
     paces = sorted(
-        (assess(c, revenue[c.name], period, method, thresholds) for c in customers),
+        (assess(c, revenue[c.name], period, method, thresholds, closed) for c in customers),
         key=digest_order,
     )
     watch = watch_list(
-        paces, period, thresholds, escalations, tickets, holidays, CustomerIndex(customers)
+        paces, period, thresholds, escalations, tickets, closed, CustomerIndex(customers)
     )
     return Digest(
         as_of=period.as_of,

@@ -21,14 +21,18 @@ def _kind(current: float, prior_total: float, base: float, thresholds: Threshold
 
 
 def drivers_for(
-    revenue: CustomerRevenue, period: Period, method: PaceMethod, thresholds: Thresholds
+    revenue: CustomerRevenue,
+    period: Period,
+    method: PaceMethod,
+    thresholds: Thresholds,
+    weekday_ratio: float | None = None,
 ) -> tuple[Driver, ...]:
     """Every service line with spend in either month, largest dollar move first."""
     drivers = []
     for line in revenue.services:
         if line.current <= 0 and line.prior_total <= 0:
             continue
-        base = baseline(line, period, method)
+        base = baseline(line, period, method, weekday_ratio)
         drivers.append(
             Driver(
                 service=line.service,

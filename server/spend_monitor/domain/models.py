@@ -8,8 +8,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
 SourceName = Literal["tableau", "a2a", "local", "sql"]
-PaceMethod = Literal["prorated", "same_days"]
-MethodChoice = Literal["auto", "prorated", "same_days"]
+PaceMethod = Literal["prorated", "same_days", "weekday"]
+MethodChoice = Literal["auto", "prorated", "same_days", "weekday"]
 Flag = Literal["growing", "declining", "normal", "new", "inactive", "unavailable"]
 DriverKind = Literal["new", "vanished", "grew", "shrank", "steady"]
 WatchKind = Literal["pace_drop", "escalations", "stale_ticket", "vanished_line_item"]
@@ -36,6 +36,8 @@ class Thresholds(Frozen):
     stale_ticket_business_days: int = Field(5, ge=1)
     min_baseline: float = Field(0, ge=0)
     reopen_pct: float = Field(10, gt=0)
+    noise_z: float = Field(2, gt=0)
+    suppress_noise: bool = True
 
 
 class Customer(Frozen):
@@ -108,6 +110,15 @@ class Pace(Frozen):
     novelty: Novelty | None = None
     streak: int = 0
     snoozed: bool = False
+    # How large a move is ordinary for this customer, and where the month is heading.
+    z_score: Rounded | None = None
+    within_noise: bool | None = None
+    projected_total: Rounded | None = None
+    projected_low: Rounded | None = None
+    projected_high: Rounded | None = None
+    change_started: date | None = None
+    daily_before: Rounded | None = None
+    daily_after: Rounded | None = None
 
     @property
     def delta(self) -> float:

@@ -14,20 +14,32 @@ from .models import (
     Totals,
 )
 from .periods import Period
+from .rhythm import Rhythm, project, weekday_ratio
 
 
-def resolve_method(requested: MethodChoice, revenue: Totals) -> PaceMethod:
-    """`auto` takes the most precise method the source's data allows."""
+def resolve_method(
+    requested: MethodChoice, revenue: Totals, rhythm: Rhythm | None
+) -> tuple[PaceMethod, str | None]:
+    """The method a customer gets, and why when it is not the one asked for. `auto` takes
+    the weekday profile when four weeks of daily history exist, else the prior month's own
+    days, else proration."""
+    daily = revenue.prior_same_days is not None
     if requested == "auto":
-        return "same_days" if revenue.prior_same_days is not None else "prorated"
-    if requested == "same_days" and revenue.prior_same_days is None:
-        return "prorated"
-    return requested
+        return ("weekday" if rhythm else "same_days" if daily else "prorated"), None
+    if requested == "weekday" and rhythm is None:
+        return "prorated", "weekday: less than four weeks of daily history; used prorated"
+    if requested == "same_days" and not daily:
+        return "prorated", "same_days: the source has monthly totals only; used prorated"
+    return requested, None
 
 
-def baseline(totals: Totals, period: Period, method: PaceMethod) -> float:
+def baseline(
+    totals: Totals, period: Period, method: PaceMethod, weekday_ratio: float | None = None
+) -> float:
     """What `current` would be had the customer spent exactly as last month."""
     prorated = totals.prior_total * period.days_elapsed / period.days_in_prior
+    if method == "weekday" and weekday_ratio is not None:
+        return totals.prior_total * weekday_ratio
     if method == "same_days" and totals.prior_same_days is not None:
         if period.days_elapsed > period.days_in_prior:
             return prorated
@@ -74,8 +86,9 @@ def pace_for(
     period: Period,
     requested: MethodChoice,
     thresholds: Thresholds,
+    rhythm: Rhythm | None = None,
 ) -> Pace:
-    method = resolve_method(requested, revenue)
+    method, why = resolve_method(requested, revenue, rhythm)
     common = {
         "name": customer.name,
         "display_name": customer.label,
@@ -94,16 +107,28 @@ def pace_for(
             change_pct=None,
             error=revenue.error,
         )
-    base = baseline(revenue, period, method)
+    ratio = weekday_ratio(rhythm, period) if rhythm is not None else None
+    base = baseline(revenue, period, method, ratio)
     pct = change_pct(revenue.current, base)
     flag = classify(revenue.current, base, pct, thresholds)
-    note = None
+    notes = [why] if why else []
+    z = None
+    if rhythm is not None and rhythm.daily_sigma > 0 and pct is not None:
+        z = (revenue.current - base) / (rhythm.daily_sigma * period.days_elapsed**0.5)
+    quiet = z is not None and abs(z) < thresholds.noise_z
     if flag in ("growing", "declining") and base < thresholds.min_baseline:
         flag = "normal"
-        note = (
+        notes.append(
             f"baseline {format_amount(base)} is under min_baseline "
             f"{format_amount(thresholds.min_baseline)}: not alerted"
         )
+    elif flag in ("growing", "declining") and quiet and thresholds.suppress_noise:
+        notes.append(
+            f"{flag} by {pct:+.1f}% but within this customer's normal noise "
+            f"(z={z:+.1f}): not alerted"
+        )
+        flag = "normal"
+    projection = project(revenue.current, period, rhythm)
     return Pace(
         **common,
         flag=flag,
@@ -112,8 +137,13 @@ def pace_for(
         prior_total=revenue.prior_total,
         baseline=base,
         change_pct=pct,
-        note=note,
+        note="; ".join(notes) or None,
         big_mover=flag in ("growing", "declining")
         and pct is not None
         and abs(pct) >= thresholds.big_mover_pct,
+        z_score=z,
+        within_noise=None if z is None else quiet,
+        projected_total=projection.total,
+        projected_low=projection.low,
+        projected_high=projection.high,
     )

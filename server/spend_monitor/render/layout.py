@@ -73,6 +73,8 @@ def customer_line(pace: Pace, style: Style) -> str:
     line = f"{emoji(pace)} {name}: {figures} — {pace.status}"
     if pace.source in SOURCE_NOTES:
         line += f" ({SOURCE_NOTES[pace.source]})"
+    if pace.big_mover and pace.projected_total is not None:
+        line += f" → on track for {format_amount(pace.projected_total)}"
     line += novelty(pace.novelty, pace.streak)
     if pace.flag in SPARK_FLAGS and pace.recent:
         line += f" {sparkline(pace.recent)}"

@@ -1,46 +1,47 @@
 """The aggregate queries every SQL-speaking source runs: GROUP BY in the database, values bound.
 
 They read a relation named `revenue` with columns `date`, `customer`, `service`, `amount`
-(already typed) and take named parameters, so only a few thousand numbers leave the database.
+(already typed) and take `:named` parameters, so only a few thousand numbers leave the
+database. Each source supplies how to run a statement and how to filter on a list of
+customers; `fetch_aggregates` turns the answers into a snapshot the same way for all.
 """
 
 from __future__ import annotations
 
+import difflib
+from collections import defaultdict
+from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any
 
-from ..domain.periods import Period
+from ..domain.models import CustomerRevenue, ServiceRevenue, SourceName
+from ..domain.periods import Period, period_for
+from ..domain.revenue import from_daily, unavailable
+from ..errors import SourceError
+from .base import RevenueSnapshot
 
-LATEST_DATE = "SELECT max(date) FROM revenue WHERE date < $as_of"
+Rows = list[tuple[Any, ...]]
+Query = Callable[[str, dict[str, Any]], Rows]
 
-ROWS_IN_WINDOW = "SELECT count(*) FROM revenue WHERE date BETWEEN $window_start AND $through"
-
-_CUSTOMER_FILTER = " AND customer IN (SELECT unnest($customers))"
+LATEST_DATE = "SELECT max(date) FROM revenue WHERE date < :as_of"
+ROWS_IN_WINDOW = "SELECT count(*) FROM revenue WHERE date BETWEEN :window_start AND :through"
 
 _DAILY = """
 SELECT customer, date, sum(amount) AS amount
 FROM revenue
-WHERE date BETWEEN $history_start AND $through{filter}
+WHERE date BETWEEN :history_start AND :through{customer_filter}
 GROUP BY customer, date
 """
 
 _SERVICES = """
 SELECT customer, service,
-       sum(CASE WHEN date >= $current_start THEN amount ELSE 0 END) AS current,
-       sum(CASE WHEN date < $current_start THEN amount ELSE 0 END) AS prior_total,
-       sum(CASE WHEN date <= $prior_same_end THEN amount ELSE 0 END) AS prior_same_days
+       sum(CASE WHEN date >= :current_start THEN amount ELSE 0 END) AS current,
+       sum(CASE WHEN date < :current_start THEN amount ELSE 0 END) AS prior_total,
+       sum(CASE WHEN date <= :prior_same_end THEN amount ELSE 0 END) AS prior_same_days
 FROM revenue
-WHERE date BETWEEN $window_start AND $through{filter}
+WHERE date BETWEEN :window_start AND :through{customer_filter}
 GROUP BY customer, service
 """
-
-
-def daily_totals_sql(filtered: bool) -> str:
-    return _DAILY.format(filter=_CUSTOMER_FILTER if filtered else "")
-
-
-def service_totals_sql(filtered: bool) -> str:
-    return _SERVICES.format(filter=_CUSTOMER_FILTER if filtered else "")
 
 
 def window_params(
@@ -59,5 +60,68 @@ def window_params(
     return params
 
 
-def latest_params(as_of: date) -> dict[str, Any]:
-    return {"as_of": as_of}
+def latest_date(query: Query, as_of: date, where: str) -> date:
+    rows = query(LATEST_DATE, {"as_of": as_of})
+    latest = rows[0][0] if rows else None
+    if latest is None:
+        raise SourceError(
+            f"{where} has no rows dated before {as_of}",
+            "check the data's dates or pass an --as-of date it covers",
+        )
+    return latest if isinstance(latest, date) else date.fromisoformat(str(latest)[:10])
+
+
+def rows_in_window(query: Query, as_of: date, where: str) -> tuple[Period, int]:
+    period = period_for(as_of, latest_date(query, as_of, where))
+    rows = query(ROWS_IN_WINDOW, window_params(period, None))
+    return period, int(rows[0][0]) if rows else 0
+
+
+def fetch_aggregates(
+    query: Query,
+    customer_filter: str,
+    source: SourceName,
+    where: str,
+    as_of: date,
+    customers: Sequence[str] | None,
+    since: date | None,
+) -> RevenueSnapshot:
+    """Latest date, then daily totals and service totals for the window, grouped in the
+    database. `customer_filter` is the dialect's `AND customer IN …` for `:customers`."""
+    period = period_for(as_of, latest_date(query, as_of, where))
+    wanted = list(customers) if customers is not None else None
+    params = window_params(period, wanted, since)
+    fragment = customer_filter if wanted is not None else ""
+    daily: dict[str, dict[date, float]] = defaultdict(dict)
+    for customer, day, amount in query(_DAILY.format(customer_filter=fragment), params):
+        when = day if isinstance(day, date) else date.fromisoformat(str(day)[:10])
+        daily[customer][when] = float(amount)
+    services: dict[str, list[ServiceRevenue]] = defaultdict(list)
+    for customer, service, cur, prior, same in query(
+        _SERVICES.format(customer_filter=fragment), params
+    ):
+        services[customer].append(
+            ServiceRevenue(
+                service=service,
+                current=float(cur),
+                prior_total=float(prior),
+                prior_same_days=float(same),
+            )
+        )
+    keys = wanted if wanted is not None else sorted(daily)
+    known = list(daily)
+
+    def missing(key: str) -> CustomerRevenue:
+        reason = (
+            f"no rows for {key!r} in {where} from {period.prior_start} to {period.data_through}"
+        )
+        close = difflib.get_close_matches(key, known, n=1)
+        return unavailable(key, source, reason + (f" (the data has {close[0]!r})" if close else ""))
+
+    result = {
+        key: from_daily(key, source, daily[key], services[key], period)
+        if key in daily
+        else missing(key)
+        for key in keys
+    }
+    return RevenueSnapshot(source=source, period=period, customers=result)

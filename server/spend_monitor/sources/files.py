@@ -7,9 +7,7 @@ it is never dropped or read as 0.
 
 from __future__ import annotations
 
-import difflib
 import re
-from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -17,9 +15,7 @@ from typing import TYPE_CHECKING, Any
 import anyio.to_thread
 
 from ..config import Columns, LocalConfig
-from ..domain.models import CustomerRevenue, ServiceRevenue, SourceName
-from ..domain.periods import Period, period_for
-from ..domain.revenue import from_daily, unavailable
+from ..domain.models import SourceName
 from ..errors import DataFileError
 from . import aggregate_sql as q
 from .base import RevenueSnapshot, SourceStatus
@@ -29,16 +25,12 @@ if TYPE_CHECKING:
 
 CSV_SUFFIXES = (".csv", ".csv.gz", ".tsv", ".tsv.gz", ".txt")
 PARQUET_SUFFIXES = (".parquet", ".pq")
-_PARAM = re.compile(r"\$(\w+)")
+_PARAM = re.compile(r"(?<![:\w]):(\w+)")
+CUSTOMER_FILTER = " AND customer IN (SELECT unnest(:customers))"
 
 
 def _ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
-
-
-def _bind(sql: str, params: dict[str, Any]) -> dict[str, Any]:
-    """DuckDB wants exactly the parameters a statement names."""
-    return {k: params[k] for k in set(_PARAM.findall(sql))}
 
 
 def _date_expr(column: str, type_name: str) -> str:
@@ -148,76 +140,43 @@ class LocalFileSource:
     def _is_parquet(self) -> bool:
         return self.path.name.lower().endswith(PARQUET_SUFFIXES)
 
-    def _latest(self, con: duckdb.DuckDBPyConnection, as_of: date) -> date:
-        row = con.execute(q.LATEST_DATE, _bind(q.LATEST_DATE, q.latest_params(as_of))).fetchone()
-        latest = row[0] if row else None
-        if latest is None:
-            raise DataFileError(
-                f"{self.path} has no rows dated before {as_of}",
-                "check the file's dates or pass an --as-of date it covers",
-            )
-        assert isinstance(latest, date)
-        return latest
+    def _query(self, con: duckdb.DuckDBPyConnection) -> q.Query:
+        """Run a shared statement on DuckDB, whose parameters are written `$name`."""
+        import duckdb
+
+        def run(sql: str, params: dict[str, Any]) -> q.Rows:
+            native = _PARAM.sub(r"$\1", sql)
+            names = set(re.findall(r"\$(\w+)", native))
+            try:
+                return con.execute(native, {k: params[k] for k in names}).fetchall()
+            except duckdb.Error as exc:
+                raise DataFileError(f"{self.path}: query failed ({_first_line(exc)})") from None
+
+        return run
 
     def _fetch(
         self, as_of: date, customers: Sequence[str] | None, since: date | None
     ) -> RevenueSnapshot:
-        import duckdb
-
         con = self._connect()
         try:
             self._check_rows(con)
-            period = period_for(as_of, self._latest(con, as_of))
-            wanted = list(customers) if customers is not None else None
-            params = q.window_params(period, wanted, since)
-            filtered = wanted is not None
-            daily: dict[str, dict[date, float]] = defaultdict(dict)
-            sql = q.daily_totals_sql(filtered)
-            for customer, day, amount in con.execute(sql, _bind(sql, params)).fetchall():
-                daily[customer][day] = amount
-            services: dict[str, list[ServiceRevenue]] = defaultdict(list)
-            sql = q.service_totals_sql(filtered)
-            for customer, service, cur, prior, same in con.execute(
-                sql, _bind(sql, params)
-            ).fetchall():
-                services[customer].append(
-                    ServiceRevenue(
-                        service=service, current=cur, prior_total=prior, prior_same_days=same
-                    )
-                )
-        except duckdb.Error as exc:
-            raise DataFileError(f"{self.path}: query failed ({_first_line(exc)})") from None
+            return q.fetch_aggregates(
+                self._query(con),
+                CUSTOMER_FILTER,
+                "local",
+                self.path.name,
+                as_of,
+                customers,
+                since,
+            )
         finally:
             con.close()
-        keys = wanted if wanted is not None else sorted(daily)
-        result = {
-            key: (
-                from_daily(key, "local", daily[key], services[key], period)
-                if key in daily
-                else self._missing(key, period, list(daily))
-            )
-            for key in keys
-        }
-        return RevenueSnapshot(source="local", period=period, customers=result)
-
-    def _missing(self, key: str, period: Period, known: list[str]) -> CustomerRevenue:
-        reason = (
-            f"no rows for {key!r} in {self.path.name} "
-            f"from {period.prior_start} to {period.data_through}"
-        )
-        close = difflib.get_close_matches(key, known, n=1)
-        if close:
-            reason += f" (the file has {close[0]!r})"
-        return unavailable(key, "local", reason)
 
     def _status(self, as_of: date) -> SourceStatus:
         con = self._connect()
         try:
             self._check_rows(con)
-            period = period_for(as_of, self._latest(con, as_of))
-            params = q.window_params(period, None)
-            row = con.execute(q.ROWS_IN_WINDOW, _bind(q.ROWS_IN_WINDOW, params)).fetchone()
-            count = row[0] if row else 0
+            period, count = q.rows_in_window(self._query(con), as_of, str(self.path))
         finally:
             con.close()
         return SourceStatus(

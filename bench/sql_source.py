@@ -1,0 +1,104 @@
+"""Benchmark: a full digest from a SQL warehouse (PostgreSQL and DuckDB) holding 1 or 10 million
+raw rows. Data is generated inside each database; the digest runs in a fresh process so its
+peak memory is its own. Usage: `python bench/sql_source.py` prints one JSON line per case."""
+
+from __future__ import annotations
+
+import json
+import resource
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import anyio
+import sqlalchemy
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+
+AS_OF = date(2026, 3, 16)
+CUSTOMERS, SERVICES = 5_000, 20
+# 100 days end on the day before AS_OF; the 1M case keeps the last 10 of them.
+CASES = {"10M": 100, "1M": 10}
+
+
+def generate(url: str, days: int) -> int:
+    """5,000 customers x 20 services x `days` days of deterministic amounts, made in the DB."""
+    engine = sqlalchemy.create_engine(url)
+    postgres = engine.dialect.name == "postgresql"
+    series = "generate_series" if postgres else "range"
+    stop = "- 1" if postgres else ""
+    hash_expr = "abs(hashtext(c::text || '-' || s::text || '-' || d::text))" if postgres else (
+        "hash(c, s, d)")
+    with engine.begin() as db:
+        db.execute(sqlalchemy.text("DROP TABLE IF EXISTS billing"))
+        db.execute(sqlalchemy.text(f"""
+            CREATE TABLE billing AS
+            SELECT DATE '{AS_OF}' - CAST(d AS INTEGER) - 1 AS day,
+                   'customer-' || lpad(CAST(c AS VARCHAR), 5, '0') AS account,
+                   'service-' || lpad(CAST(s AS VARCHAR), 2, '0') AS product,
+                   round(CAST(10 + ({hash_expr} % 10000) / 100.0 AS NUMERIC), 2) AS usd
+            FROM {series}(0, {CUSTOMERS} {stop}) t1(c), {series}(0, {SERVICES} {stop}) t2(s),
+                 {series}(0, {days} {stop}) t3(d)"""))
+        count = db.execute(sqlalchemy.text("SELECT count(*) FROM billing")).scalar()
+    engine.dispose()
+    return int(count or 0)
+
+
+async def digest(url: str) -> dict[str, float | int]:
+    from spend_monitor.config import Environment, parse_config
+    from spend_monitor.monitor import SpendMonitor
+
+    columns = {"date": "day", "customer": "account", "service": "product", "amount": "usd"}
+    config = parse_config({"sql": {"table": "billing", "columns": columns}}, "bench")
+    monitor = SpendMonitor(config, Environment(_env_file=None, spend_monitor_sql_url=url))
+    started = time.perf_counter()
+    run = await monitor.build_digest(AS_OF)
+    seconds = time.perf_counter() - started
+    await monitor.aclose()
+    return {"seconds": round(seconds, 2), "customers": len(run.digest.customers),
+            "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
+
+
+def measure(url: str) -> dict[str, float | int]:
+    done = subprocess.run([sys.executable, __file__, "measure", url], check=True,
+                          capture_output=True, text=True)
+    result: dict[str, float | int] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def main() -> None:
+    from postgres import cluster, server_bin
+
+    import tempfile
+
+    bin_dir = server_bin()
+    with tempfile.TemporaryDirectory() as tmp:
+        targets = {"duckdb": f"duckdb:///{tmp}/bench.duckdb"}
+        if bin_dir is None:
+            print(json.dumps({"error": "no PostgreSQL server binaries"}))
+        with cluster(bin_dir) if bin_dir else _nothing() as pg_url:
+            if pg_url:
+                targets["postgresql"] = pg_url
+            for name, url in targets.items():
+                for case, days in CASES.items():
+                    rows = generate(url, days)
+                    print(json.dumps({"database": name, "case": case, "rows": rows,
+                                      **measure(url)}), flush=True)
+
+
+class _nothing:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *args: object) -> None:
+        return None
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "measure":
+        print(json.dumps(anyio.run(digest, sys.argv[2])))
+    else:
+        main()

@@ -1,0 +1,137 @@
+"""A customer's weekly rhythm and noise, from its own daily history.
+
+The weekday profile is the median revenue of each weekday over the prior month, relative to the
+average weekday (medians shrug off one odd day); public holidays count as the customer's
+quietest weekday. The noise is a robust spread (MAD) of the days around that profile.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Collection, Mapping
+from datetime import date, timedelta
+
+from pydantic import BaseModel, ConfigDict
+
+from .periods import Period
+
+MIN_HISTORY_DAYS = 28
+MAD_TO_SIGMA = 1.4826
+CHANGE_WINDOW_DAYS = 45
+MIN_SEGMENT_DAYS = 3
+
+
+class Rhythm(BaseModel):
+    """Weekday weights (Mon..Sun, averaging 1) and the daily noise around them."""
+
+    model_config = ConfigDict(frozen=True)
+
+    weights: tuple[float, ...]
+    daily_sigma: float
+    holidays: frozenset[date] = frozenset()
+
+    def weight(self, day: date) -> float:
+        if day in self.holidays:
+            return min(self.weights)
+        return self.weights[day.weekday()]
+
+    def span(self, start: date, end: date) -> float:
+        """Total weight of the days from start to end, inclusive."""
+        total, day = 0.0, start
+        while day <= end:
+            total += self.weight(day)
+            day += timedelta(days=1)
+        return total
+
+
+def _days(start: date, end: date) -> list[date]:
+    return [start + timedelta(days=i) for i in range((end - start).days + 1)]
+
+
+def rhythm_for(
+    daily: Mapping[date, float], period: Period, holidays: Collection[date] = ()
+) -> Rhythm | None:
+    """The customer's rhythm from the prior month, or None with too little history (fewer than
+    four weeks of days with data, or nothing to weigh)."""
+    days = _days(period.prior_start, period.prior_end)
+    if not daily or min(daily) > period.prior_start or len(days) < MIN_HISTORY_DAYS:
+        return None
+    closed = frozenset(holidays)
+    samples: dict[int, list[float]] = {w: [] for w in range(7)}
+    for day in days:
+        if day not in closed:
+            samples[day.weekday()].append(daily.get(day, 0.0))
+    medians = [statistics.median(samples[w]) if samples[w] else 0.0 for w in range(7)]
+    level = sum(medians) / 7
+    if level <= 0:
+        return None
+    weights = tuple(m / level for m in medians)
+    residuals = [daily.get(d, 0.0) - level * weights[d.weekday()] for d in days if d not in closed]
+    center = statistics.median(residuals)
+    mad = statistics.median(abs(r - center) for r in residuals)
+    return Rhythm(weights=weights, daily_sigma=mad * MAD_TO_SIGMA, holidays=closed)
+
+
+def weekday_ratio(rhythm: Rhythm, period: Period) -> float:
+    """Expected share of the prior month's total by data_through, by weekday weight."""
+    prior = rhythm.span(period.prior_start, period.prior_end)
+    return rhythm.span(period.current_start, period.data_through) / prior
+
+
+class Projection(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    total: float
+    low: float
+    high: float
+
+
+def project(current: float, period: Period, rhythm: Rhythm | None, z: float = 2.0) -> Projection:
+    """Where the month closes if the pace so far holds (weekday-weighted when the rhythm is
+    known), with a range of `z` daily sigmas over the days left."""
+    month_end = period.current_start.replace(day=period.days_in_current)
+    left = (month_end - period.data_through).days
+    if left <= 0:
+        return Projection(total=current, low=current, high=current)
+    if rhythm is None:
+        total = current * period.days_in_current / period.days_elapsed
+        spread = 0.0
+    else:
+        done = rhythm.span(period.current_start, period.data_through)
+        rest = rhythm.span(period.data_through + timedelta(days=1), month_end)
+        total = current + (current / done * rest if done > 0 else 0.0)
+        spread = z * rhythm.daily_sigma * left**0.5
+    return Projection(
+        total=total, low=max(total - spread, min(current, total)), high=total + spread
+    )
+
+
+class ChangePoint(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    day: date
+    before: float
+    after: float
+
+
+def change_started(daily: Mapping[date, float], end: date) -> ChangePoint | None:
+    """The day the level shifted: the split of the last ~45 days whose two means leave the
+    least squared error (a single step fit, simple enough to explain)."""
+    days = _days(end - timedelta(days=CHANGE_WINDOW_DAYS - 1), end)
+    values = [daily.get(d, 0.0) for d in days]
+    if not any(values):
+        return None
+    best: tuple[float, int] | None = None
+    for cut in range(MIN_SEGMENT_DAYS, len(values) - MIN_SEGMENT_DAYS + 1):
+        left, right = values[:cut], values[cut:]
+        mean_l, mean_r = sum(left) / len(left), sum(right) / len(right)
+        error = sum((v - mean_l) ** 2 for v in left) + sum((v - mean_r) ** 2 for v in right)
+        if best is None or error < best[0]:
+            best = (error, cut)
+    if best is None:
+        return None
+    cut = best[1]
+    before, after = values[:cut], values[cut:]
+    return ChangePoint(
+        day=days[cut], before=sum(before) / len(before), after=sum(after) / len(after)
+    )
