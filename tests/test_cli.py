@@ -225,3 +225,37 @@ def test_markdown_escapes_names(capsys, tmp_path, write_csv):
     write_config(tmp_path, {"local": {"path": str(revenue)}})
     result = invoke(capsys, "digest", "--as-of", DEMO_DAY, "--format", "markdown")
     assert "\\*bold\\*\\_x" in result.out
+
+
+def test_backtest_reports_every_method_as_fractions(capsys, tmp_path):
+    from datetime import date
+
+    from spend_monitor.demo import write_demo
+
+    files = write_demo(tmp_path, date(2026, 6, 20), history_months=4)
+    write_config(tmp_path, {"local": {"path": str(files.revenue)}})
+    result = invoke(
+        capsys,
+        "backtest",
+        "--from",
+        "2026-03",
+        "--to",
+        "2026-05",
+        "--format",
+        "json",
+        "--days",
+        "7,14",
+    )
+    assert result.code == 0, result.err
+    data = json.loads(result.out)
+    assert (data["from"], data["to"], data["days"]) == ("2026-03", "2026-05", [7, 14])
+    assert set(data["methods"]) == {"legacy", "prorated", "same_days", "weekday", "auto"}
+    for score in data["methods"].values():
+        assert set(score) == {"n", "mdape", "mape", "false_alarm_rate"}
+        assert 0 <= score["false_alarm_rate"] <= 1
+    assert (
+        data["methods"]["legacy"]["false_alarm_rate"] > data["methods"]["auto"]["false_alarm_rate"]
+    )
+    bad = invoke(capsys, "backtest", "--from", "2026-05", "--to", "2026-03")
+    assert bad.code == 1
+    assert "--to is before --from" in bad.err

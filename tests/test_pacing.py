@@ -5,8 +5,8 @@ import pytest
 from spend_monitor.domain.models import Customer, CustomerRevenue, Thresholds, Totals
 from spend_monitor.domain.pacing import baseline, change_pct, pace_for, resolve_method
 from spend_monitor.domain.periods import period_for
-from spend_monitor.domain.rhythm import Rhythm
 from spend_monitor.domain.revenue import unavailable
+from spend_monitor.domain.rhythm import Rhythm
 
 FEB15 = period_for(date(2026, 2, 15))  # d = 14, January has 31 days
 ACME = Customer(name="acme", display_name="Acme Voice")

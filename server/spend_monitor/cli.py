@@ -7,6 +7,7 @@ on stderr and an exit status: 0 ok, 1 config or usage error, 3 partial (data mis
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import tempfile
 from collections.abc import Awaitable, Callable, Iterator, Sequence
@@ -43,6 +44,23 @@ def _as_of(text: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date; use YYYY-MM-DD") from None
+
+
+def _month(text: str) -> date:
+    try:
+        return date.fromisoformat(f"{text}-01")
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a month; use YYYY-MM") from None
+
+
+def _days(text: str) -> list[int]:
+    try:
+        days = [int(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: use day numbers like 7,14,21") from None
+    if not all(1 <= d <= 31 for d in days):
+        raise argparse.ArgumentTypeError("checkpoint days run from 1 to 31")
+    return days
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -115,6 +133,19 @@ def build_parser(prog: str = "spend-monitor") -> Parser:
         dest="run_date",
         help="the latest run of that day with a failed post",
     )
+
+    back = commands.add_parser("backtest", help="how each pace method would have done")
+    _common(back)
+    back.add_argument("--from", dest="start", type=_month, required=True, metavar="YYYY-MM")
+    back.add_argument("--to", dest="end", type=_month, required=True, metavar="YYYY-MM")
+    back.add_argument(
+        "--days",
+        type=_days,
+        default=[7, 14, 21],
+        metavar="7,14,21",
+        help="checkpoint days of the month (default 7,14,21)",
+    )
+    back.add_argument("--format", choices=["text", "json"], default="text")
 
     ack = commands.add_parser("ack", help="snooze a customer's alerts")
     _common(ack)
@@ -288,6 +319,41 @@ def cmd_query(args: argparse.Namespace, monitor: SpendMonitor, env: Environment)
     return EXIT_OK
 
 
+def cmd_backtest(args: argparse.Namespace, monitor: SpendMonitor, env: Environment) -> int:
+    if args.end < args.start:
+        raise ConfigError("--to is before --from", "give the months in order")
+    report = _run(
+        monitor, lambda: monitor.backtest(args.start, args.end, args.days), "Replaying months…"
+    )
+    if args.format == "json":
+        data = {
+            "from": report.start,
+            "to": report.end,
+            "days": report.days,
+            "methods": {
+                name: score.model_dump(include={"n", "mdape", "mape", "false_alarm_rate"})
+                for name, score in report.methods.items()
+            },
+        }
+        sys.stdout.write(json.dumps(data, indent=2) + "\n")
+        return EXIT_OK
+    sys.stdout.write(
+        f"Backtest {report.start} to {report.end}, days {report.days}, "
+        f"{report.customers} customers\n"
+        f"{'method':<10} {'n':>6} {'MdAPE':>8} {'MAPE':>8} {'false alarms':>13}\n"
+    )
+    for name, score in report.methods.items():
+
+        def pct(value: float | None) -> str:
+            return "—" if value is None else f"{value:.1%}"
+
+        sys.stdout.write(
+            f"{name:<10} {score.n:>6} {pct(score.mdape):>8} {pct(score.mape):>8} "
+            f"{pct(score.false_alarm_rate):>8} of {score.stable_cases}\n"
+        )
+    return EXIT_OK
+
+
 def cmd_repost(args: argparse.Namespace, monitor: SpendMonitor, env: Environment) -> int:
     report = _run(monitor, lambda: monitor.repost(args.run, args.run_date), "Re-sending…")
     _note(report.message)
@@ -306,6 +372,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, SpendMonitor, Environment], in
     "serve": cmd_serve,
     **dict.fromkeys(("pace", "breakdown", "watch", "history", "customers", "ack"), cmd_query),
     "repost": cmd_repost,
+    "backtest": cmd_backtest,
 }
 
 

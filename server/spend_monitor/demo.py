@@ -163,10 +163,14 @@ def _book() -> list[DemoCustomer]:
     return book
 
 
-def _revenue_rows(book: list[DemoCustomer], as_of: date) -> list[tuple[str, str, str, str]]:
+def _revenue_rows(
+    book: list[DemoCustomer], as_of: date, history_months: int
+) -> list[tuple[str, str, str, str]]:
     period = period_for(as_of)
     ctx = DemoContext(period.current_start, period.days_elapsed)
-    start = previous_month_start(period.prior_start)
+    start = period.prior_start
+    for _ in range(history_months - 1):
+        start = previous_month_start(start)
     rows = []
     for customer in book:
         rng = random.Random(f"spend-monitor-demo:{customer.name}")
@@ -231,8 +235,9 @@ def _tickets(as_of: date) -> list[dict[str, str]]:
     ]
 
 
-def write_demo(directory: Path, as_of: date) -> DemoFiles:
-    """Write the demo's revenue file and trackers for `as_of` into `directory`."""
+def write_demo(directory: Path, as_of: date, history_months: int = 2) -> DemoFiles:
+    """Write the demo's revenue file and trackers for `as_of` into `directory`, with
+    `history_months` full months before the current one."""
     book = _book()
     files = DemoFiles(
         directory=directory,
@@ -244,7 +249,7 @@ def write_demo(directory: Path, as_of: date) -> DemoFiles:
     with files.revenue.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(["date", "customer", "service", "amount"])
-        writer.writerows(_revenue_rows(book, as_of))
+        writer.writerows(_revenue_rows(book, as_of, history_months))
     files.escalations.write_text(json.dumps(_escalations(as_of), indent=2), encoding="utf-8")
     (directory / "engdesk").mkdir(exist_ok=True)
     for ticket in _tickets(as_of):

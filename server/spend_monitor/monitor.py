@@ -21,11 +21,13 @@ from .channels import Channel, ChannelName, Chart, PostOutcome
 from .concurrency import run_all
 from .config import Config, Environment, unknown_keys
 from .domain.alerts import apply_snoozes, mark_news
+from .domain.backtest import BacktestReport, months_between
+from .domain.backtest import backtest as replay
 from .domain.customers import CustomerIndex
 from .domain.digest import build_digest
 from .domain.models import Customer, Digest, Flag, MethodChoice, Pace, SourceName
-from .domain.periods import Period, public_holidays
-from .errors import ConfigError, SpendMonitorError, UnknownCustomerError
+from .domain.periods import Period, days_in_month, previous_month_start, public_holidays
+from .errors import ConfigError, SourceError, SpendMonitorError, UnknownCustomerError
 from .render import render_json, render_markdown, render_text
 from .sources import RevenueSnapshot, RevenueSource, SourceStatus
 from .store import Store, StoreError, default_path
@@ -614,6 +616,25 @@ class SpendMonitor:
             change_pct=pace.change_pct,
             note=note,
         )
+
+    # -- backtest -----------------------------------------------------------------------------
+
+    async def backtest(self, start: date, end: date, checkpoints: Sequence[int]) -> BacktestReport:
+        """Replay each month from `start` to `end` (first days) at each checkpoint day."""
+        months = months_between(start, end)
+        first_prior = previous_month_start(months[0])
+        last_day = months[-1].replace(day=days_in_month(months[-1]))
+        customers = [c.name for c in self.config.customers] or None
+        snapshot = await self.source.fetch(
+            last_day + timedelta(days=1), customers, since=first_prior
+        )
+        daily = {k: r.daily for k, r in snapshot.customers.items() if r.error is None}
+        if not daily:
+            raise SourceError(
+                "no daily data for the backtest", "the backtest needs a source with daily revenue"
+            )
+        holidays = public_holidays(self.config.holidays_country, first_prior, last_day)
+        return replay(daily, months, checkpoints, self.config.thresholds, holidays)
 
     # -- set-up check -------------------------------------------------------------------------
 
