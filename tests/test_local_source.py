@@ -120,7 +120,7 @@ async def test_missing_file_and_unknown_type(tmp_path):
 
 
 async def test_no_rows_before_as_of(write_csv):
-    with pytest.raises(SourceError, match="revenue.csv has no rows dated before 2026-02-15"):
+    with pytest.raises(SourceError, match=r"revenue\.csv has no rows dated before 2026-02-15"):
         await fetch(write_csv([("2026-03-01", "Acme", "SMS", 1)]))
 
 

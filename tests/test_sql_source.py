@@ -131,7 +131,7 @@ async def test_injection_shaped_names_are_just_names(demo, database):
 
 
 def test_check_reports_rows_in_the_window(capsys, demo, tmp_path, monkeypatch):
-    files, rows = demo
+    _, rows = demo
     url = f"duckdb:///{tmp_path / 'w.duckdb'}"
     load(url, rows)
     config = tmp_path / "config" / "config.json"
