@@ -8,4 +8,4 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_example_config_loads_without_warnings():
     config = load_config(ROOT / "config" / "example-config.json")
     assert unknown_keys(config) == []
-    assert config.source_chain.primary == "local"
+    assert (config.source_chain.primary, config.source_chain.fallback) == ("tableau", "a2a")

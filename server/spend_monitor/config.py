@@ -250,6 +250,7 @@ class Environment(BaseSettings):
     spend_monitor_mcp_token: SecretStr | None = None
     spend_monitor_state: Path | None = None
     spend_monitor_sql_url: SecretStr | None = None
+    xdg_state_home: Path | None = None
 
     def secrets(self) -> list[str]:
         """Every secret value, for redaction from logs and errors."""

@@ -199,7 +199,8 @@ class SpendMonitor:
 
     @property
     def state_path(self) -> Path:
-        return self.env.spend_monitor_state or self.config.state_path or default_path()
+        env = self.env
+        return env.spend_monitor_state or self.config.state_path or default_path(env.xdg_state_home)
 
     @property
     def store(self) -> Store | None:

@@ -9,7 +9,6 @@ attempt — so two processes racing to post the same digest cannot both win.
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -113,9 +112,9 @@ class Ack(BaseModel):
         )
 
 
-def default_path() -> Path:
-    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    return Path(base) / "spend-monitor" / "state.db"
+def default_path(state_home: Path | None) -> Path:
+    """Under the user's state directory ($XDG_STATE_HOME, else ~/.local/state)."""
+    return (state_home or Path.home() / ".local" / "state") / "spend-monitor" / "state.db"
 
 
 def _now() -> str:

@@ -1,0 +1,110 @@
+"""The docs cannot drift from the code: the skill's frontmatter, the tools it names, and the
+configuration keys and environment variables are checked against the code."""
+
+import json
+import re
+import typing
+from datetime import date
+from pathlib import Path
+
+import pytest
+from mcp import Client
+from pydantic import BaseModel
+
+from spend_monitor.config import Config, Environment
+from spend_monitor.demo import demo_config, write_demo
+from spend_monitor.mcp_server import build_server
+from spend_monitor.monitor import SpendMonitor
+
+ROOT = Path(__file__).resolve().parent.parent
+SKILL_DIR = ROOT / "skill" / "customer-spend-monitor"
+ALLOWED_KEYS = {"name", "description", "license", "allowed-tools", "metadata"}
+
+
+def frontmatter(path: Path) -> tuple[dict[str, object], str]:
+    text = path.read_text(encoding="utf-8")
+    match = re.match(r"^---\n(.*?)\n---\n(.*)$", text, re.S)
+    assert match, "SKILL.md must start with a --- frontmatter block"
+    fields: dict[str, object] = {}
+    for line in match[1].splitlines():
+        key, _, value = line.partition(":")
+        fields[key.strip()] = json.loads(value) if key == "metadata" else value.strip()
+    return fields, match[2]
+
+
+ENV_VARS = {name.upper() for name in Environment.model_fields}
+
+
+def test_skill_frontmatter_follows_both_validators():
+    fields, body = frontmatter(SKILL_DIR / "SKILL.md")
+    assert set(fields) <= ALLOWED_KEYS
+    assert fields["name"] == SKILL_DIR.name
+    assert re.fullmatch(r"[a-z0-9-]{1,64}", str(fields["name"]))
+    description = str(fields["description"])
+    assert 0 < len(description) < 160
+    assert "<" not in description
+    assert ">" not in description
+    openclaw = fields["metadata"]["openclaw"]
+    assert openclaw["emoji"]
+    assert openclaw["requires"]["config"] == ["mcp.servers.spend-monitor"]
+    assert openclaw["install"][0]["package"] == "customer-spend-monitor"
+    assert {v["name"] for v in openclaw["envVars"]} == ENV_VARS
+    assert len(body.split()) >= 80
+    assert len(body.splitlines()) < 500
+    assert body.count("\n## ") >= 3
+    assert "NO_REPLY" in body
+
+
+@pytest.fixture
+async def server_tools(tmp_path):
+    server = build_server(
+        SpendMonitor(demo_config(write_demo(tmp_path, date(2026, 2, 15)))),
+        lambda: date(2026, 2, 15),
+    )
+    async with Client(server) as client:
+        tools = (await client.list_tools()).tools
+    return {t.name: set(t.input_schema.get("properties", {})) for t in tools}
+
+
+@pytest.mark.anyio
+async def test_every_tool_the_skill_names_exists_with_the_same_arguments(server_tools):
+    _, body = frontmatter(SKILL_DIR / "SKILL.md")
+    named = set(re.findall(r"spend-monitor__(\w+)", body))
+    assert named == set(server_tools)
+    reference = (SKILL_DIR / "references" / "tools.md").read_text(encoding="utf-8")
+    documented = {}
+    for name, args in re.findall(r"^### (\w+)\nArguments: (.*)$", reference, re.M):
+        documented[name] = set(re.findall(r"`(\w+)`", args))
+    assert documented == server_tools
+    assert set(re.findall(r"`(\w+)`", (ROOT / "docs" / "mcp-tools.md").read_text())) >= set(
+        server_tools
+    )
+
+
+def config_keys(model: type[BaseModel], prefix: str = "") -> set[str]:
+    keys = set()
+    for name, field in model.model_fields.items():
+        annotation = field.annotation
+        if typing.get_origin(annotation) is list:
+            inner = typing.get_args(annotation)[0]
+            keys.add(f"{prefix}{name}[]")
+            keys |= config_keys(inner, f"{prefix}{name}[].")
+            continue
+        keys.add(f"{prefix}{name}")
+        for arg in typing.get_args(annotation) or (annotation,):
+            if isinstance(arg, type) and issubclass(arg, BaseModel):
+                keys |= config_keys(arg, f"{prefix}{name}.")
+    return keys
+
+
+def test_configuration_doc_lists_every_key_and_no_other():
+    doc = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
+    documented = set(re.findall(r"^\| `([\w.\[\]]+)` \|", doc, re.M))
+    variables = {k for k in documented if k.isupper()}
+    assert documented - variables == config_keys(Config)
+    assert variables == ENV_VARS
+
+
+def test_env_example_declares_every_variable():
+    text = (ROOT / ".env.example").read_text(encoding="utf-8")
+    assert set(re.findall(r"^#? ?([A-Z_]+)=", text, re.M)) == ENV_VARS
