@@ -19,14 +19,19 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
 AS_OF = date(2026, 3, 16)
-CUSTOMERS, DAYS = 5_000, 100
-# Services per customer: 10M and 1M raw rows over the same customers and days, so the
-# aggregated answer is nearly the same size and only the raw row count changes.
-CASES = {"10M": 20, "1M": 2}
+CUSTOMERS = 5_000
+# (services, days, billing records per service and day). "10M" is the headline book; the
+# other two hold the same 5,000 x 2 x 50 answer in 1M and in 10M raw rows, so only the raw
+# row count changes between them.
+CASES = {
+    "10M": (20, 100, 1),
+    "same answer, 1M rows": (2, 50, 2),
+    "same answer, 10M rows": (2, 50, 20),
+}
 
 
-def generate(url: str, services: int) -> int:
-    """5,000 customers x `services` services x 100 days of deterministic amounts, in the DB."""
+def generate(url: str, services: int, days: int, records: int) -> int:
+    """5,000 customers x `services` x `days` x `records` deterministic rows, made in the DB."""
     engine = sqlalchemy.create_engine(url)
     postgres = engine.dialect.name == "postgresql"
     series = "generate_series" if postgres else "range"
@@ -46,7 +51,7 @@ def generate(url: str, services: int) -> int:
                    'service-' || lpad(CAST(s AS VARCHAR), 2, '0') AS product,
                    round(CAST(10 + ({hash_expr} % 10000) / 100.0 AS NUMERIC), 2) AS usd
             FROM {series}(0, {CUSTOMERS} {stop}) t1(c), {series}(0, {services} {stop}) t2(s),
-                 {series}(0, {DAYS} {stop}) t3(d)""")
+                 {series}(0, {days} {stop}) t3(d), {series}(0, {records} {stop}) t4(r)""")
         )
         count = db.execute(sqlalchemy.text("SELECT count(*) FROM billing")).scalar()
     engine.dispose()
@@ -95,8 +100,8 @@ def main() -> None:
             if pg_url:
                 targets["postgresql"] = pg_url
             for name, url in targets.items():
-                for case, services in CASES.items():
-                    rows = generate(url, services)
+                for case, shape in CASES.items():
+                    rows = generate(url, *shape)
                     print(
                         json.dumps({"database": name, "case": case, "rows": rows, **measure(url)}),
                         flush=True,

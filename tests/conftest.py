@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import pytest
 
+from fakes.server import running
+from fakes.slack import SlackFake
+from fakes.tableau import TableauFake
+from fakes.telegram import TelegramFake
 from spend_monitor.domain.models import Thresholds
 
 ENV_VARS = (
@@ -54,3 +58,21 @@ def write_csv(tmp_path: Path) -> Callable[..., Path]:
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+@pytest.fixture
+def slack() -> Iterator[SlackFake]:
+    with running(SlackFake()) as fake:
+        yield fake
+
+
+@pytest.fixture
+def telegram() -> Iterator[TelegramFake]:
+    with running(TelegramFake()) as fake:
+        yield fake
+
+
+@pytest.fixture
+def tableau() -> Iterator[TableauFake]:
+    with running(TableauFake()) as fake:
+        yield fake

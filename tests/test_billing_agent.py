@@ -8,8 +8,8 @@ import pytest
 
 from cli_helpers import invoke
 from fakes.billing_agent import BillingAgent
-from fakes.server import closed_port_url, serving
-from fakes.tableau import TableauFake, revenue_views
+from fakes.server import closed_port_url, running, serving
+from fakes.tableau import revenue_views
 from spend_monitor.config import Environment, parse_config
 from spend_monitor.monitor import SpendMonitor
 from spend_monitor.sources.answers import amount_in_data, amount_in_text
@@ -26,18 +26,8 @@ LEDGER = {
 
 @pytest.fixture
 def agent():
-    billing = BillingAgent(revenue=dict(LEDGER))
-    with serving(billing.app()) as url:
-        billing.url = url
+    with running(BillingAgent(revenue=dict(LEDGER))) as billing:
         yield billing
-
-
-@pytest.fixture
-def tableau():
-    fake = TableauFake()
-    with serving(fake.app()) as url:
-        fake.url = url
-        yield fake
 
 
 def monitor(agent_url, tableau_url=None, customers=("Acme", "Globex"), **a2a):

@@ -11,14 +11,14 @@ import anyio
 import pytest
 
 from cli_helpers import invoke
-from fakes.server import closed_port_url, serving
+from fakes.server import closed_port_url
 from fakes.slack import SlackFake
 from fakes.telegram import TelegramFake
 from spend_monitor import store as store_module
 from spend_monitor.store import MIGRATIONS, SCHEMA_VERSION, Store
 
-SLACK_TOKEN = "xoxb-memory-test"
-TELEGRAM_TOKEN = "123456789:AAmemory-test-token-000000000000"
+SLACK_TOKEN = SlackFake().token
+TELEGRAM_TOKEN = TelegramFake().token
 
 
 def daily(name, jan, feb_by_day):
@@ -37,22 +37,6 @@ BOOK = (
 
 
 @pytest.fixture
-def slack():
-    fake = SlackFake(token=SLACK_TOKEN)
-    with serving(fake.app()) as url:
-        fake.base_url = url
-        yield fake
-
-
-@pytest.fixture
-def telegram():
-    fake = TelegramFake(token=TELEGRAM_TOKEN)
-    with serving(fake.app()) as url:
-        fake.base_url = url
-        yield fake
-
-
-@pytest.fixture
 def configure(tmp_path, write_csv, monkeypatch, slack):
     revenue = write_csv(BOOK)
     path = tmp_path / "config" / "config.json"
@@ -63,7 +47,7 @@ def configure(tmp_path, write_csv, monkeypatch, slack):
     def write(telegram_url=None, charts=False):
         config = {
             "local": {"path": str(revenue)},
-            "slack": {"dm_channel": "D0123", "api_base": slack.base_url + "/api/"},
+            "slack": {"dm_channel": "D0123", "api_base": slack.url + "/api/"},
             "charts": charts,
         }
         if telegram_url:
@@ -106,7 +90,7 @@ def test_a_failed_post_is_reposted_only_where_it_failed(capsys, configure, slack
     failed = day(capsys, "2026-02-15")
     assert failed.code == 3
     assert "telegram: FAILED" in failed.err
-    configure(telegram_url=telegram.base_url)  # the destination in the current config
+    configure(telegram_url=telegram.url)  # the destination in the current config
     resent = invoke(capsys, "repost")
     assert resent.code == 0, resent.err
     assert "telegram: posted" in resent.err

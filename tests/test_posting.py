@@ -6,13 +6,13 @@ import logging
 import pytest
 
 from cli_helpers import invoke
-from fakes.server import closed_port_url, serving
+from fakes.server import closed_port_url
 from fakes.slack import SlackFake
 from fakes.telegram import TelegramFake, parse_html
 
 AS_OF = "2026-02-15"
-SLACK_CANARY = "xoxb-0000000000-canary-slack-token"
-TELEGRAM_CANARY = "987654321:AAcanary-telegram-secret-0000000000"
+SLACK_CANARY = SlackFake().token
+TELEGRAM_CANARY = TelegramFake().token
 ODD_NAMES = [
     "AT&T <Wholesale>",
     "<!channel>",
@@ -21,22 +21,6 @@ ODD_NAMES = [
     "شركة الاتصالات",
     "Tag <b>not</b> bold",
 ]
-
-
-@pytest.fixture
-def slack():
-    fake = SlackFake(token=SLACK_CANARY)
-    with serving(fake.app()) as url:
-        fake.base_url = url
-        yield fake
-
-
-@pytest.fixture
-def telegram():
-    fake = TelegramFake(token=TELEGRAM_CANARY)
-    with serving(fake.app()) as url:
-        fake.base_url = url
-        yield fake
 
 
 def book(names, change=0.4):
@@ -57,8 +41,8 @@ def setup(tmp_path, write_csv, monkeypatch, slack, telegram):
         revenue = write_csv(book(names))
         config = {
             "local": {"path": str(revenue)},
-            "slack": {"dm_channel": "D0123", "api_base": (slack_url or slack.base_url) + "/api/"},
-            "telegram": {"chat_id": "-100123", "api_base": telegram_url or telegram.base_url},
+            "slack": {"dm_channel": "D0123", "api_base": (slack_url or slack.url) + "/api/"},
+            "telegram": {"chat_id": "-100123", "api_base": telegram_url or telegram.url},
             "charts": charts,
         }
         path = tmp_path / "config" / "config.json"

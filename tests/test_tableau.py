@@ -5,8 +5,8 @@ from datetime import date
 
 import pytest
 
-from fakes.server import closed_port_url, serving
-from fakes.tableau import TableauFake, revenue_views, split_filter
+from fakes.server import closed_port_url
+from fakes.tableau import revenue_views, split_filter
 from spend_monitor.config import Environment, parse_config
 from spend_monitor.demo import demo_config, write_demo
 from spend_monitor.errors import ConfigError, SourceError
@@ -18,14 +18,6 @@ from spend_monitor.sources.tableau import batches, escape_filter_value
 pytestmark = pytest.mark.anyio
 AS_OF = date(2026, 2, 15)
 SECRET = "pat-secret"
-
-
-@pytest.fixture
-def fake():
-    fake = TableauFake()
-    with serving(fake.app()) as url:
-        fake.url = url
-        yield fake
 
 
 def rows_for(names, jan=3_100.0, feb=1_400.0):
@@ -66,45 +58,45 @@ async def digest(monitor, as_of=AS_OF):
         await monitor.aclose()
 
 
-async def test_the_demo_through_tableau_matches_the_local_file(fake, tmp_path):
+async def test_the_demo_through_tableau_matches_the_local_file(tableau, tmp_path):
     files = write_demo(tmp_path, AS_OF)
     with files.revenue.open() as handle:
         rows = [
             (date.fromisoformat(r["date"]), r["customer"], r["service"], float(r["amount"]))
             for r in csv.DictReader(handle)
         ]
-    revenue_views(fake, rows)
+    revenue_views(tableau, rows)
     local = demo_config(files)
-    tableau = monitor_for(fake.url, [c.model_dump() for c in local.customers])
-    tableau.config = tableau.config.model_copy(
+    monitor = monitor_for(tableau.url, [c.model_dump() for c in local.customers])
+    monitor.config = monitor.config.model_copy(
         update={
             "escalation_tracker_path": local.escalation_tracker_path,
             "engdesk_tracker_glob": local.engdesk_tracker_glob,
             "thresholds": local.thresholds,
         }
     )
-    from_tableau = digest_json(await digest(tableau))
+    from_tableau = digest_json(await digest(monitor))
     from_local = digest_json(await digest(SpendMonitor(local)))
     for customer in from_tableau["customers"]:
         assert customer.pop("source") == "tableau"
     for customer in from_local["customers"]:
         customer.pop("source")
     assert from_tableau == from_local
-    assert fake.counts["signin"] == 1
-    assert fake.counts["signout"] == 1
-    assert fake.data_requests == 2  # daily and services (monthly is not needed): one batch each
+    assert tableau.counts["signin"] == 1
+    assert tableau.counts["signout"] == 1
+    assert tableau.data_requests == 2  # daily and services (monthly is not needed): one batch each
 
 
-async def test_many_customers_few_requests(fake):
+async def test_many_customers_few_requests(tableau):
     names = [f"Customer {i:03d}" for i in range(250)]
-    revenue_views(fake, rows_for(names))
-    result = await digest(monitor_for(fake.url, names, extra={"batch_size": 100}))
+    revenue_views(tableau, rows_for(names))
+    result = await digest(monitor_for(tableau.url, names, extra={"batch_size": 100}))
     assert [p.flag for p in result.customers].count("declining") == 250
-    assert fake.data_requests == 6  # 3 batches x 2 views (monthly is not needed with daily)
-    assert max(len(f["Account Name"].split(",")) for f in fake.data_filters) == 100
+    assert tableau.data_requests == 6  # 3 batches x 2 views (monthly is not needed with daily)
+    assert max(len(f["Account Name"].split(",")) for f in tableau.data_filters) == 100
 
 
-async def test_names_with_commas_ampersands_quotes_accents_emoji(fake):
+async def test_names_with_commas_ampersands_quotes_accents_emoji(tableau):
     names = [
         "Rock, Paper & Scissors",
         'Say "Cheese" Ltd',
@@ -113,51 +105,51 @@ async def test_names_with_commas_ampersands_quotes_accents_emoji(fake):
         "AT&T <Wholesale>",
         "Back\\slash",
     ]
-    revenue_views(fake, rows_for(names) + rows_for(["Rock"], jan=1, feb=1))
-    result = await digest(monitor_for(fake.url, names))
+    revenue_views(tableau, rows_for(names) + rows_for(["Rock"], jan=1, feb=1))
+    result = await digest(monitor_for(tableau.url, names))
     assert {p.name: p.current for p in result.customers} == dict.fromkeys(names, 1_400.0)
 
 
-async def test_tableau_url_name_is_decoded_into_the_filter_value(fake):
-    revenue_views(fake, rows_for(["Acme Voice"]))
+async def test_tableau_url_name_is_decoded_into_the_filter_value(tableau):
+    revenue_views(tableau, rows_for(["Acme Voice"]))
     customer = {"name": "acme", "display_name": "Acme", "tableau_url_name": "Acme%20Voice"}
-    (pace,) = (await digest(monitor_for(fake.url, [customer]))).customers
+    (pace,) = (await digest(monitor_for(tableau.url, [customer]))).customers
     assert (pace.name, pace.current, pace.source) == ("acme", 1_400.0, "tableau")
-    assert fake.data_filters[0]["Account Name"] == "Acme Voice"
+    assert tableau.data_filters[0]["Account Name"] == "Acme Voice"
 
 
-async def test_a_session_ended_mid_run_signs_in_exactly_once_more(fake):
-    revenue_views(fake, rows_for(["Acme", "Globex"]))
-    fake.expire_after_data_requests = 1
-    result = await digest(monitor_for(fake.url, ["Acme", "Globex"]))
+async def test_a_session_ended_mid_run_signs_in_exactly_once_more(tableau):
+    revenue_views(tableau, rows_for(["Acme", "Globex"]))
+    tableau.expire_after_data_requests = 1
+    result = await digest(monitor_for(tableau.url, ["Acme", "Globex"]))
     assert not result.unavailable
     assert not result.errors
-    assert fake.counts["signin"] == 2
+    assert tableau.counts["signin"] == 2
 
 
-async def test_503_twice_then_success(fake):
-    revenue_views(fake, rows_for(["Acme"]))
-    fake.fail_next(2, status=503)
-    result = await digest(monitor_for(fake.url, ["Acme"], views={"daily_revenue": "view-daily"}))
+async def test_503_twice_then_success(tableau):
+    revenue_views(tableau, rows_for(["Acme"]))
+    tableau.fail_next(2, status=503)
+    result = await digest(monitor_for(tableau.url, ["Acme"], views={"daily_revenue": "view-daily"}))
     assert result.customers[0].current == 1_400
-    assert fake.data_requests == 3
+    assert tableau.data_requests == 3
 
 
-async def test_429_with_retry_after_is_honoured(fake):
-    revenue_views(fake, rows_for(["Acme"]))
-    fake.fail_next(1, status=429, retry_after=1)
-    await digest(monitor_for(fake.url, ["Acme"], views={"daily_revenue": "view-daily"}))
-    refused, retried = fake.request_times[-2:]
+async def test_429_with_retry_after_is_honoured(tableau):
+    revenue_views(tableau, rows_for(["Acme"]))
+    tableau.fail_next(1, status=429, retry_after=1)
+    await digest(monitor_for(tableau.url, ["Acme"], views={"daily_revenue": "view-daily"}))
+    refused, retried = tableau.request_times[-2:]
     assert retried - refused >= 0.95
 
 
-async def test_429_with_an_html_body_is_retried_then_reported(fake):
-    revenue_views(fake, rows_for(["Acme"]))
-    fake.fail_next(1, status=429, html=True)
-    ok = await digest(monitor_for(fake.url, ["Acme"], views={"daily_revenue": "view-daily"}))
+async def test_429_with_an_html_body_is_retried_then_reported(tableau):
+    revenue_views(tableau, rows_for(["Acme"]))
+    tableau.fail_next(1, status=429, html=True)
+    ok = await digest(monitor_for(tableau.url, ["Acme"], views={"daily_revenue": "view-daily"}))
     assert ok.customers[0].current == 1_400
-    fake.fail_next(3, status=429, html=True)
-    failed = await digest(monitor_for(fake.url, ["Acme"], views={"daily_revenue": "view-daily"}))
+    tableau.fail_next(3, status=429, html=True)
+    failed = await digest(monitor_for(tableau.url, ["Acme"], views={"daily_revenue": "view-daily"}))
     (acme,) = failed.customers
     assert acme.flag == "unavailable"
     assert "Tableau 429000" in acme.error
@@ -165,25 +157,25 @@ async def test_429_with_an_html_body_is_retried_then_reported(fake):
     assert failed.errors == (f"tableau unavailable: {acme.error.removeprefix('tableau: ')}",)
 
 
-async def test_a_dropped_connection_is_retried(fake):
-    revenue_views(fake, rows_for(["Acme"]))
-    fake.drop_next(1)
-    result = await digest(monitor_for(fake.url, ["Acme"], views={"daily_revenue": "view-daily"}))
+async def test_a_dropped_connection_is_retried(tableau):
+    revenue_views(tableau, rows_for(["Acme"]))
+    tableau.drop_next(1)
+    result = await digest(monitor_for(tableau.url, ["Acme"], views={"daily_revenue": "view-daily"}))
     assert result.customers[0].current == 1_400
 
 
-async def test_a_wrong_view_id_names_the_config_key(fake):
-    revenue_views(fake, rows_for(["Acme"]))
+async def test_a_wrong_view_id_names_the_config_key(tableau):
+    revenue_views(tableau, rows_for(["Acme"]))
     with pytest.raises(ConfigError, match=r"tableau\.views\.daily_revenue: 'nope'"):
-        await digest(monitor_for(fake.url, ["Acme"], views={"daily_revenue": "nope"}))
+        await digest(monitor_for(tableau.url, ["Acme"], views={"daily_revenue": "nope"}))
     with pytest.raises(
         ConfigError, match=r"tableau\.views\.monthly_revenue: no view 'Revenue/Nope'"
     ):
-        await digest(monitor_for(fake.url, ["Acme"], views={"monthly_revenue": "Revenue/Nope"}))
+        await digest(monitor_for(tableau.url, ["Acme"], views={"monthly_revenue": "Revenue/Nope"}))
 
 
-async def test_a_bad_pat_is_a_clear_error(fake):
-    (acme,) = (await digest(monitor_for(fake.url, ["Acme"], secret="wrong"))).customers
+async def test_a_bad_pat_is_a_clear_error(tableau):
+    (acme,) = (await digest(monitor_for(tableau.url, ["Acme"], secret="wrong"))).customers
     message = acme.error
     assert acme.flag == "unavailable"
     assert "Tableau 401001" in message
@@ -199,47 +191,47 @@ async def test_tableau_down_is_a_clear_error():
         await digest(monitor_for(closed_port_url()))  # no customers listed: nothing to show
 
 
-async def test_forbidden_view_and_missing_customer(fake):
-    revenue_views(fake, rows_for(["Acme"]))
-    result = await digest(monitor_for(fake.url, ["Acme", "Ghost"]))
+async def test_forbidden_view_and_missing_customer(tableau):
+    revenue_views(tableau, rows_for(["Acme"]))
+    result = await digest(monitor_for(tableau.url, ["Acme", "Ghost"]))
     ghost = next(p for p in result.customers if p.name == "Ghost")
     assert ghost.flag == "unavailable"
     assert ghost.error == "no rows in Tableau for 'Ghost' (Account Name)"
-    fake.forbidden.add("view-daily")
-    (acme,) = (await digest(monitor_for(fake.url, ["Acme"]))).customers
+    tableau.forbidden.add("view-daily")
+    (acme,) = (await digest(monitor_for(tableau.url, ["Acme"]))).customers
     assert "403032" in acme.error
 
 
-async def test_an_unreadable_row_makes_its_customer_unavailable(fake):
-    revenue_views(fake, rows_for(["Acme", "Globex"]))
-    fake.views["view-daily"].rows[0]["Revenue"] = "n/a"
-    result = await digest(monitor_for(fake.url, ["Acme", "Globex"]))
+async def test_an_unreadable_row_makes_its_customer_unavailable(tableau):
+    revenue_views(tableau, rows_for(["Acme", "Globex"]))
+    tableau.views["view-daily"].rows[0]["Revenue"] = "n/a"
+    result = await digest(monitor_for(tableau.url, ["Acme", "Globex"]))
     acme = next(p for p in result.customers if p.name == "Acme")
     assert acme.flag == "unavailable"
     assert acme.error == "view daily_revenue row 1: Revenue 'n/a' is not an amount"
     assert next(p for p in result.customers if p.name == "Globex").flag == "declining"
 
 
-async def test_monthly_view_only_uses_prorated_pace(fake):
-    revenue_views(fake, rows_for(["Acme"]))
+async def test_monthly_view_only_uses_prorated_pace(tableau):
+    revenue_views(tableau, rows_for(["Acme"]))
     result = await digest(
-        monitor_for(fake.url, ["Acme"], views={"monthly_revenue": "Revenue/Monthly"})
+        monitor_for(tableau.url, ["Acme"], views={"monthly_revenue": "Revenue/Monthly"})
     )
     (pace,) = result.customers
     assert (pace.method, pace.current, pace.prior_total) == ("prorated", 1_400, 3_100)
     assert pace.baseline == pytest.approx(3_100 * 14 / 31)
 
 
-async def test_without_configured_customers_each_view_is_fetched_once(fake):
-    revenue_views(fake, rows_for(["Acme", "Globex"]))
-    result = await digest(monitor_for(fake.url))
+async def test_without_configured_customers_each_view_is_fetched_once(tableau):
+    revenue_views(tableau, rows_for(["Acme", "Globex"]))
+    result = await digest(monitor_for(tableau.url))
     assert {p.name for p in result.customers} == {"Acme", "Globex"}
-    assert fake.data_filters == [{}, {}]
+    assert tableau.data_filters == [{}, {}]
 
 
-async def test_check_signs_in_and_reports_columns(fake):
-    revenue_views(fake, rows_for(["Acme"]))
-    monitor = monitor_for(fake.url, ["Acme"])
+async def test_check_signs_in_and_reports_columns(tableau):
+    revenue_views(tableau, rows_for(["Acme"]))
+    monitor = monitor_for(tableau.url, ["Acme"])
     report = await monitor.check(AS_OF)
     await monitor.aclose()
     assert "daily_revenue: Account Name, Date, Revenue" in report.source.detail
@@ -296,12 +288,12 @@ def test_batches_respect_size_and_url_length():
     assert all(sum(len(n) for n in b) <= 3_000 for b in batches(long, 100))
 
 
-def test_tsc_talks_to_the_emulator(fake):
+def test_tsc_talks_to_the_emulator(tableau):
     """If Tableau's own client cannot use the emulator, the emulator is wrong."""
     import tableauserverclient as tsc
 
-    revenue_views(fake, rows_for(["Acme", "Globex"]))
-    server = tsc.Server(fake.url, use_server_version=False)
+    revenue_views(tableau, rows_for(["Acme", "Globex"]))
+    server = tsc.Server(tableau.url, use_server_version=False)
     server.version = "3.24"
     auth = tsc.PersonalAccessTokenAuth("spend-monitor", SECRET, site_id="finance")
     with server.auth.sign_in(auth):
@@ -314,15 +306,15 @@ def test_tsc_talks_to_the_emulator(fake):
     lines = text.strip().splitlines()
     assert lines[0] == "Account Name,Date,Revenue"
     assert all(line.startswith("Acme,") for line in lines[1:])
-    assert fake.counts["signout"] == 1
+    assert tableau.counts["signout"] == 1
 
 
-def test_the_cli_signs_out_and_explains_a_wrong_view(fake, tmp_path, capsys, monkeypatch):
+def test_the_cli_signs_out_and_explains_a_wrong_view(tableau, tmp_path, capsys, monkeypatch):
     import json
 
     from cli_helpers import invoke
 
-    revenue_views(fake, rows_for(["Acme"]))
+    revenue_views(tableau, rows_for(["Acme"]))
     config = tmp_path / "config" / "config.json"
     config.parent.mkdir()
     config.write_text(
@@ -330,7 +322,7 @@ def test_the_cli_signs_out_and_explains_a_wrong_view(fake, tmp_path, capsys, mon
             {
                 "customers": [{"name": "Acme"}],
                 "tableau": {
-                    "server": fake.url,
+                    "server": tableau.url,
                     "site": "finance",
                     "pat_name": "spend-monitor",
                     "views": {"daily_revenue": "view-daily"},
@@ -341,7 +333,7 @@ def test_the_cli_signs_out_and_explains_a_wrong_view(fake, tmp_path, capsys, mon
     monkeypatch.setenv("TABLEAU_PAT_SECRET", SECRET)
     result = invoke(capsys, "digest", "--as-of", "2026-02-15", "--dry-run")
     assert result.code == 0, result.err
-    assert fake.counts["signout"] == 1
+    assert tableau.counts["signout"] == 1
     data = json.loads(config.read_text())
     data["tableau"]["views"]["daily_revenue"] = "missing-view"
     config.write_text(json.dumps(data))

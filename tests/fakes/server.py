@@ -28,6 +28,14 @@ def serving(app: Any) -> Iterator[str]:
         sock.close()
 
 
+@contextmanager
+def running(fake: Any) -> Iterator[Any]:
+    """Serve a fake's app and tell it its URL (fakes that hand out links need to know it)."""
+    with serving(fake.app()) as url:
+        fake.url = url
+        yield fake
+
+
 def closed_port_url() -> str:
     """A loopback URL where nothing listens: connection refused, like a service that is down."""
     with socket.create_server(("127.0.0.1", 0)) as sock:

@@ -18,7 +18,7 @@ MAX_BLOCKS, SECTION_LIMIT, HEADER_LIMIT, TOTAL_BLOCK_TEXT = 50, 3000, 150, 12_00
 
 @dataclass
 class SlackFake:
-    token: str = "xoxb-test-token"
+    token: str = "xoxb-0000000000-canary-slack-token"
     channels: set[str] = field(default_factory=lambda: {"D0123"})
     messages: list[dict[str, Any]] = field(default_factory=list)
     uploads: dict[str, bytes] = field(default_factory=dict)
@@ -26,7 +26,7 @@ class SlackFake:
     requests: list[str] = field(default_factory=list)
     # method -> responses to give before behaving normally: (status, retry_after)
     faults: dict[str, list[tuple[int, int | None]]] = field(default_factory=dict)
-    base_url: str = ""
+    url: str = ""
     _ids: Any = field(default_factory=lambda: itertools.count(1))
 
     def fail_next(self, method: str, times: int = 1, status: int = 429, retry_after: int = 1):
@@ -115,7 +115,7 @@ class SlackFake:
 
     def upload_url(self, params: dict[str, Any]) -> dict[str, Any]:
         file_id = f"F{next(self._ids):05d}"
-        return {"ok": True, "upload_url": f"{self.base_url}/upload/{file_id}", "file_id": file_id}
+        return {"ok": True, "upload_url": f"{self.url}/upload/{file_id}", "file_id": file_id}
 
     async def receive_upload(self, request: Request) -> Response:
         self.uploads[request.path_params["file_id"]] = await request.body()

@@ -108,6 +108,7 @@ class TableauFake:
     counts: Counter[str] = field(default_factory=Counter)
     data_filters: list[dict[str, str]] = field(default_factory=list)
     request_times: list[float] = field(default_factory=list)
+    url: str = ""
     _sessions: dict[str, tuple[str, float | None]] = field(default_factory=dict)
     _ids: Any = field(default_factory=lambda: itertools.count(1))
 

@@ -86,7 +86,8 @@ def utf16_len(text: str) -> int:
 
 @dataclass
 class TelegramFake:
-    token: str = "123456789:AAtest-secret-token-value-0000000000"
+    token: str = "987654321:AAcanary-telegram-secret-0000000000"
+    url: str = ""
     chats: set[str] = field(default_factory=lambda: {"-100123"})
     messages: list[dict[str, Any]] = field(default_factory=list)
     photos: list[dict[str, Any]] = field(default_factory=list)
