@@ -3,7 +3,8 @@
 from .config import Config, Environment, load_config
 from .domain.models import Digest, Pace, WatchItem
 from .errors import ConfigError, SourceError, SpendMonitorError
-from .monitor import DigestRun, SpendMonitor
+from .monitor import SpendMonitor
+from .views import DigestRun
 
 __version__ = "0.1.0"
 

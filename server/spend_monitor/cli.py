@@ -24,7 +24,8 @@ from .clock import today_in
 from .config import Config, Environment, load_config, load_environment
 from .errors import ConfigError, SpendMonitorError
 from .logs import redact, setup_logging
-from .monitor import RENDERERS, CheckReport, SpendMonitor
+from .monitor import RENDERERS, SpendMonitor
+from .views import CheckReport
 
 EXIT_OK, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 3
 FLAGS = ("growing", "declining", "normal", "new", "inactive", "unavailable")

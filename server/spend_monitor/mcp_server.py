@@ -27,7 +27,7 @@ from .clock import today_in
 from .domain.models import Flag
 from .errors import SpendMonitorError
 from .mcp_options import BearerAuth, check_http_binding
-from .monitor import PostReport, SpendMonitor
+from .monitor import SpendMonitor
 from .render import render_markdown
 from .views import (
     Acknowledged,
@@ -35,6 +35,7 @@ from .views import (
     CustomerList,
     DigestPreview,
     PacePage,
+    PostReport,
     ServiceBreakdown,
     WatchList,
 )

@@ -15,8 +15,6 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from .channels import Channel, ChannelName, Chart, PostOutcome
 from .concurrency import run_all
 from .config import Config, Environment, unknown_keys
@@ -29,20 +27,25 @@ from .domain.models import Customer, Digest, Flag, MethodChoice, Pace, SourceNam
 from .domain.periods import Period, days_in_month, previous_month_start, public_holidays
 from .errors import ConfigError, SourceError, SpendMonitorError, UnknownCustomerError
 from .render import render_json, render_markdown, render_text
-from .sources import RevenueSnapshot, RevenueSource, SourceStatus
+from .sources import RevenueSnapshot, RevenueSource
 from .store import Store, StoreError, default_path
 from .trackers import read_trackers
 from .views import (
     Acknowledged,
+    ChannelStatus,
+    CheckReport,
     CustomerHistory,
     CustomerList,
     DailyPoint,
     DigestPreview,
+    DigestRun,
     PacePage,
     PastFlag,
+    PostReport,
     RunHistory,
     ServiceBreakdown,
     WatchList,
+    describe_outcomes,
 )
 
 if TYPE_CHECKING:
@@ -59,69 +62,6 @@ RENDERERS: dict[str, Callable[[Digest], str]] = {
 }
 Progress = Callable[[float, float, str], Awaitable[None]]
 SnoozeKind = Literal["pace", "pace_drop", "escalations", "stale_ticket", "vanished_line_item"]
-
-
-class DigestRun(BaseModel):
-    """A built digest and what the front end needs to report on it."""
-
-    model_config = ConfigDict(frozen=True)
-
-    digest: Digest
-    snapshot: RevenueSnapshot
-
-    @property
-    def partial(self) -> bool:
-        """True when some data is missing: the exit status and tool results say so."""
-        return bool(self.digest.unavailable or self.digest.errors)
-
-
-class ChannelStatus(BaseModel):
-    channel: ChannelName
-    ready: bool
-    detail: str
-    verified: bool | None = None
-
-
-class CheckReport(BaseModel):
-    config_warnings: list[str]
-    source: SourceStatus
-    customers: list[str]
-    channels: list[ChannelStatus]
-    trackers: list[str]
-
-    @property
-    def ok(self) -> bool:
-        return self.source.ok and all(c.verified is not False for c in self.channels)
-
-
-def describe_outcomes(outcomes: Sequence[PostOutcome]) -> str:
-    parts = []
-    for o in outcomes:
-        if o.skipped:
-            parts.append(f"{o.channel}: already posted today (same content)")
-        elif o.ok:
-            parts.append(
-                f"{o.channel}: posted ({len(o.message_ids)} message(s), {o.charts_posted} chart(s))"
-            )
-        else:
-            parts.append(f"{o.channel}: FAILED ({o.note})")
-    return "; ".join(parts)
-
-
-class PostReport(BaseModel):
-    """What a post did, channel by channel: a failed channel never hides the others."""
-
-    as_of: date
-    data_through: date
-    dry_run: bool
-    outcomes: list[PostOutcome]
-    charts: list[str]
-    message: str
-    store_problem: str | None = Field(None, description="set when the state database failed")
-
-    @property
-    def failed(self) -> bool:
-        return any(not o.ok for o in self.outcomes) or self.store_problem is not None
 
 
 def _series(daily: dict[date, float], start: date, end: date) -> list[DailyPoint]:

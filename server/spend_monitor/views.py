@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from .domain.models import Customer, Driver, Flag, Pace, WatchItem
+from .channels.base import ChannelName, PostOutcome
+from .domain.models import Customer, Digest, Driver, Flag, Pace, WatchItem
+from .sources.base import RevenueSnapshot, SourceStatus
 
 
 class DailyPoint(BaseModel):
@@ -112,3 +115,66 @@ class DigestPreview(BaseModel):
     text: str
     partial: bool = Field(description="true when some customer's data is unavailable")
     unavailable: list[str]
+
+
+class DigestRun(BaseModel):
+    """A built digest and what the front end needs to report on it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    digest: Digest
+    snapshot: RevenueSnapshot
+
+    @property
+    def partial(self) -> bool:
+        """True when some data is missing: the exit status and tool results say so."""
+        return bool(self.digest.unavailable or self.digest.errors)
+
+
+class ChannelStatus(BaseModel):
+    channel: ChannelName
+    ready: bool
+    detail: str
+    verified: bool | None = None
+
+
+class CheckReport(BaseModel):
+    config_warnings: list[str]
+    source: SourceStatus
+    customers: list[str]
+    channels: list[ChannelStatus]
+    trackers: list[str]
+
+    @property
+    def ok(self) -> bool:
+        return self.source.ok and all(c.verified is not False for c in self.channels)
+
+
+def describe_outcomes(outcomes: Sequence[PostOutcome]) -> str:
+    parts = []
+    for o in outcomes:
+        if o.skipped:
+            parts.append(f"{o.channel}: already posted today (same content)")
+        elif o.ok:
+            parts.append(
+                f"{o.channel}: posted ({len(o.message_ids)} message(s), {o.charts_posted} chart(s))"
+            )
+        else:
+            parts.append(f"{o.channel}: FAILED ({o.note})")
+    return "; ".join(parts)
+
+
+class PostReport(BaseModel):
+    """What a post did, channel by channel: a failed channel never hides the others."""
+
+    as_of: date
+    data_through: date
+    dry_run: bool
+    outcomes: list[PostOutcome]
+    charts: list[str]
+    message: str
+    store_problem: str | None = Field(None, description="set when the state database failed")
+
+    @property
+    def failed(self) -> bool:
+        return any(not o.ok for o in self.outcomes) or self.store_problem is not None
