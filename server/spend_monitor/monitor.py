@@ -61,6 +61,7 @@ RENDERERS: dict[str, Callable[[Digest], str]] = {
     "json": render_json,
 }
 Progress = Callable[[float, float, str], Awaitable[None]]
+BOOK_DRIVERS = 2
 SnoozeKind = Literal["pace", "pace_drop", "escalations", "stale_ticket", "vanished_line_item"]
 
 
@@ -298,6 +299,13 @@ class SpendMonitor:
         matching = [p for p in digest.customers if flag is None or p.flag == flag]
         matching.sort(key=lambda p: (-abs(p.delta), p.display_name.casefold()))
         page = matching[offset : offset + limit]
+        if customer is None:
+            # A page of the book stays small for the model reading it: each customer's two
+            # largest service-line moves (get_service_breakdown has them all) and no sparkline.
+            page = [
+                p.model_copy(update={"drivers": p.drivers[:BOOK_DRIVERS], "recent": ()})
+                for p in page
+            ]
         more = offset + limit < len(matching)
         return PacePage(
             as_of=digest.as_of,
