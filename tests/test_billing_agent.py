@@ -212,3 +212,17 @@ def test_amounts_in_data_parts():
     assert amount_in_data({"customer": "Acme", "total_revenue": 12.5}) == 12.5
     assert amount_in_data({"result": {"revenue": "$1,000"}}) == 1000.0
     assert amount_in_data({"month": "2026-02", "year": 2026}) is None
+
+
+async def test_a_bad_pat_falls_back_to_the_agent(agent, tableau):
+    tableau.pats = {"spend-monitor": "another-secret"}
+    m = monitor(agent.url, tableau.url)
+    try:
+        run = await m.build_digest(AS_OF)
+    finally:
+        await m.aclose()
+    paces = by_name(run.digest)
+    assert {p.source for p in paces.values()} == {"a2a"}
+    assert paces["Globex"].current == 3_700
+    assert "Tableau 401001" in run.digest.errors[0]
+    assert "TABLEAU_PAT_SECRET" in run.digest.errors[0]
