@@ -226,3 +226,20 @@ async def test_a_bad_pat_falls_back_to_the_agent(agent, tableau):
     assert paces["Globex"].current == 3_700
     assert "Tableau 401001" in run.digest.errors[0]
     assert "TABLEAU_PAT_SECRET" in run.digest.errors[0]
+
+
+async def test_the_agent_is_asked_about_the_months_late_tableau_data_covers(agent, tableau):
+    # On Mar 2 Tableau's data ends Feb 27: the digest compares February with January, so the
+    # agent must be asked about February and January too, not March and February.
+    revenue_views(
+        tableau,
+        [(date(2026, 1, 5), "Acme", "SMS", 3_100.0), (date(2026, 2, 27), "Acme", "SMS", 1_400.0)],
+    )
+    m = monitor(agent.url, tableau.url)
+    try:
+        run = await m.build_digest(date(2026, 3, 2))
+    finally:
+        await m.aclose()
+    globex = by_name(run.digest)["Globex"]
+    assert run.digest.current_month == "2026-02"
+    assert (globex.source, globex.current, globex.prior_total) == ("a2a", 3_700, 56_000)

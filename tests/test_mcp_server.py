@@ -216,10 +216,27 @@ async def test_http_requires_the_bearer_token(http_server):
             json=INITIALIZE,
             headers={**headers, "authorization": "Bearer test-token-123"},
         )
+        session = {
+            **headers,
+            "authorization": "Bearer test-token-123",
+            "mcp-session-id": right.headers["mcp-session-id"],
+            "mcp-protocol-version": "2025-06-18",
+        }
+        initialized = {"jsonrpc": "2.0", "method": "notifications/initialized"}
+        await http.post(http_server, json=initialized, headers=session)
+        call = {
+            "jsonrpc": "2.0",
+            "id": 2,
+            "method": "tools/call",
+            "params": {"name": "get_customer_pace", "arguments": {"customer": "Globex"}},
+        }
+        answered = await http.post(http_server, json=call, headers=session)
     assert (missing.status_code, wrong.status_code) == (401, 401)
     assert "test-token-123" not in missing.text
     assert right.status_code == 200
     assert "spend-monitor" in right.text
+    payload = json.loads(answered.text.split("data: ", 1)[1].splitlines()[0])
+    assert payload["result"]["structuredContent"]["customers"][0]["display_name"] == "Globex"
 
 
 def test_http_refuses_a_public_address_without_a_token(capsys):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, timedelta
 
 from ..domain.models import CustomerRevenue, SourceName
 from ..domain.periods import period_for
@@ -73,7 +73,9 @@ class SourceChain:
             len(missing),
             self.primary.name,
         )
-        found = await self._fallback(as_of, list(missing), missing)
+        # Ask about the months the primary's data covers, even when that data is late.
+        aligned = snapshot.period.data_through + timedelta(days=1)
+        found = await self._fallback(aligned, list(missing), missing)
         return snapshot.model_copy(update={"customers": {**snapshot.customers, **found}})
 
     async def status(self, as_of: date) -> SourceStatus:
