@@ -278,3 +278,48 @@ def test_the_mcp_inspector_cli_lists_and_calls_tools():
     assert called.returncode == 0, called.stderr
     result = json.loads(called.stdout)
     assert result["structuredContent"]["customers"][0]["display_name"] == "Globex"
+
+
+@pytest.fixture(params=["auto", "legacy"])
+async def tableau_client(request, tableau, demo_files):
+    import csv
+
+    from fakes.tableau import revenue_views
+    from spend_monitor.config import Environment, parse_config
+
+    with demo_files.revenue.open() as handle:
+        revenue_views(
+            tableau,
+            [
+                (date.fromisoformat(r["date"]), r["customer"], r["service"], float(r["amount"]))
+                for r in csv.DictReader(handle)
+            ],
+        )
+    local = demo_config(demo_files).model_dump(mode="json", exclude_none=True, exclude={"local"})
+    local["tableau"] = {
+        "server": tableau.url,
+        "site": "finance",
+        "pat_name": "spend-monitor",
+        "views": {"daily_revenue": "view-daily", "service_breakdown": "Revenue/Services"},
+    }
+    monitor = SpendMonitor(
+        parse_config(local, "test"), Environment(_env_file=None, tableau_pat_secret="pat-secret")
+    )
+    async with Client(build_server(monitor, lambda: AS_OF), mode=request.param) as connected:
+        yield connected
+    await monitor.aclose()
+
+
+async def test_the_tools_over_the_tableau_emulator(tableau_client, tableau):
+    pace = await call(tableau_client, "get_customer_pace", flag="declining")
+    assert {c["source"] for c in pace["customers"]} == {"tableau"}
+    assert {c["name"] for c in pace["customers"]} == {"globex", "vandelay", "hooli"}
+    breakdown = await call(tableau_client, "get_service_breakdown", customer="Umbrella")
+    assert breakdown["services"][0]["service"] == "Thailand Numbers"
+    for name in ("get_watch_list", "list_customers", "preview_digest"):
+        await call(tableau_client, name)
+    await call(tableau_client, "get_customer_history", customer="Globex", days=30)
+    latest = await tableau_client.read_resource("spend-monitor://digest/latest")
+    assert "Globex" in latest.contents[0].text
+    assert tableau.counts["signin"] == 1  # one session served every call
+    assert tableau.data_requests == 2  # the day's data fetched once, then cached
