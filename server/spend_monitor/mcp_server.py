@@ -202,7 +202,10 @@ def build_server(monitor: SpendMonitor, today: Callable[[], date]) -> MCPServer[
         force: Annotated[bool, Field(description="Post even if already posted today.")] = False,
     ) -> PostResult:
         """Build today's digest and post it to the configured Slack and Telegram channels. Call
-        it once for the scheduled morning run; the result says what was posted where."""
+        it once for the scheduled morning run. The result says what was posted where: an
+        outcome with `skipped: true` was already posted today with the same content (reply
+        NO_REPLY when all are skipped); `ok: false` names the channel's error, and the recorded
+        digest can be re-sent later."""
         run, report = await monitor.publish(
             today(), channels=channels, dry_run=dry_run, force=force
         )
