@@ -259,3 +259,18 @@ def test_backtest_reports_every_method_as_fractions(capsys, tmp_path):
     bad = invoke(capsys, "backtest", "--from", "2026-05", "--to", "2026-03")
     assert bad.code == 1
     assert "--to is before --from" in bad.err
+
+
+def test_charts_dir_gets_a_png_per_big_mover_and_the_summary(capsys, tmp_path):
+    charts = tmp_path / "charts"
+    result = invoke(capsys, "digest", "--demo", "--as-of", DEMO_DAY, "--charts", str(charts))
+    assert result.code == 0
+    names = sorted(p.name for p in charts.iterdir())
+    assert names == [
+        "pace-globex.png",
+        "pace-summary.png",
+        "pace-umbrella.png",
+        "pace-vandelay.png",
+    ]
+    assert all(p.read_bytes().startswith(b"\x89PNG") for p in charts.iterdir())
+    assert "4 chart(s) written to" in result.err

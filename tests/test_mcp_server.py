@@ -323,3 +323,15 @@ async def test_the_tools_over_the_tableau_emulator(tableau_client, tableau):
     assert "Globex" in latest.contents[0].text
     assert tableau.counts["signin"] == 1  # one session served every call
     assert tableau.data_requests == 2  # the day's data fetched once, then cached
+
+
+async def test_a_fetch_reports_progress(demo_files):
+    server = build_server(SpendMonitor(demo_config(demo_files)), lambda: AS_OF)
+    seen = []
+
+    async def progress(done, total, message):
+        seen.append((done, total, message))
+
+    async with Client(server) as client:
+        await client.call_tool("get_customer_pace", {}, progress_callback=progress)
+    assert seen == [(0, 2, "fetching revenue from local"), (1, 2, "computing pace")]

@@ -14,21 +14,21 @@ from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import NoReturn, TypeVar
+from typing import NoReturn, TypeVar, get_args
 
 import anyio
 from pydantic import BaseModel
 
 from . import __version__
 from .clock import today_in
-from .config import Config, Environment, load_config, load_environment
+from .config import DEFAULT_TIMEZONE, Config, Environment, load_config, load_environment
+from .domain.models import Flag, MethodChoice
 from .errors import ConfigError, SpendMonitorError
 from .logs import redact, setup_logging
-from .monitor import RENDERERS, SpendMonitor
+from .monitor import RENDERERS, DigestFormat, SnoozeKind, SpendMonitor
 from .views import CheckReport
 
 EXIT_OK, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 3
-FLAGS = ("growing", "declining", "normal", "new", "inactive", "unavailable")
 T = TypeVar("T")
 
 
@@ -104,7 +104,7 @@ def build_parser(prog: str = "spend-monitor") -> Parser:
     pace = commands.add_parser("pace", help="pace as JSON, largest dollar move first")
     _common(pace)
     pace.add_argument("--customer", metavar="NAME")
-    pace.add_argument("--flag", choices=list(FLAGS))
+    pace.add_argument("--flag", choices=get_args(Flag))
     pace.add_argument("--limit", type=int, default=50)
     pace.add_argument("--offset", type=int, default=0)
 
@@ -153,7 +153,7 @@ def build_parser(prog: str = "spend-monitor") -> Parser:
     ack.add_argument("customer", metavar="CUSTOMER")
     ack.add_argument(
         "--kind",
-        choices=["pace", "pace_drop", "escalations", "stale_ticket", "vanished_line_item"],
+        choices=get_args(SnoozeKind),
         help="only this kind of alert",
     )
     ack.add_argument("--days", type=int, default=7, help="how long (default 7)")
@@ -181,11 +181,14 @@ def _digest_options(parser: argparse.ArgumentParser) -> None:
     only.add_argument("--slack-only", action="store_true", help="post to Slack only")
     only.add_argument("--telegram-only", action="store_true", help="post to Telegram only")
     parser.add_argument(
-        "--format", choices=sorted(RENDERERS), default="text", help="output format (default: text)"
+        "--format",
+        choices=get_args(DigestFormat),
+        default="text",
+        help="output format (default: text)",
     )
     parser.add_argument(
         "--method",
-        choices=["auto", "prorated", "same_days", "weekday"],
+        choices=get_args(MethodChoice),
         help="pace method (default: the config's pace_method, else auto)",
     )
     parser.add_argument("--charts", type=Path, metavar="DIR", help="also write the charts to DIR")
@@ -212,7 +215,7 @@ def _configured(args: argparse.Namespace, env: Environment) -> Iterator[Config]:
         from .demo import demo_config, write_demo
 
         with tempfile.TemporaryDirectory(prefix="spend-monitor-demo-") as tmp:
-            as_of = args.as_of or today_in("America/Chicago")
+            as_of = args.as_of or today_in(DEFAULT_TIMEZONE)
             args.as_of = as_of
             yield demo_config(write_demo(Path(tmp), as_of))
     else:
@@ -234,6 +237,12 @@ def _run(monitor: SpendMonitor, step: Callable[[], Awaitable[T]], label: str) ->
     return anyio.run(go)
 
 
+def _day(args: argparse.Namespace, monitor: SpendMonitor) -> date:
+    """The as-of date: --as-of, else today in the configured time zone."""
+    as_of: date = args.as_of or today_in(monitor.config.timezone)
+    return as_of
+
+
 def _emit(text: str, output: Path | None) -> None:
     if output is None:
         sys.stdout.write(text)
@@ -250,7 +259,7 @@ def _note(message: str) -> None:
 
 
 def cmd_digest(args: argparse.Namespace, monitor: SpendMonitor, env: Environment) -> int:
-    as_of = args.as_of or today_in(monitor.config.timezone)
+    as_of = _day(args, monitor)
     only = {"slack"} if args.slack_only else {"telegram"} if args.telegram_only else None
     run, report = _run(
         monitor,
@@ -289,7 +298,7 @@ def _print_check(report: CheckReport) -> None:
 
 
 def cmd_check(args: argparse.Namespace, monitor: SpendMonitor, env: Environment) -> int:
-    as_of = args.as_of or today_in(monitor.config.timezone)
+    as_of = _day(args, monitor)
     report = _run(monitor, lambda: monitor.check(as_of), "Checking…")
     _print_check(report)
     return EXIT_OK if report.ok else EXIT_PARTIAL
@@ -301,7 +310,7 @@ def _print_model(model: BaseModel) -> None:
 
 def cmd_query(args: argparse.Namespace, monitor: SpendMonitor, env: Environment) -> int:
     """The questions the MCP tools answer, answered the same way on the command line."""
-    as_of = args.as_of or today_in(monitor.config.timezone)
+    as_of = _day(args, monitor)
 
     async def history() -> BaseModel:
         if args.customer:

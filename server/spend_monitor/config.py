@@ -27,6 +27,7 @@ from .domain.models import Customer, MethodChoice, SourceName, Thresholds
 from .errors import ConfigError
 
 DEFAULT_CONFIG_PATH = Path("config/config.json")
+DEFAULT_TIMEZONE = "America/Chicago"
 
 
 class Section(BaseModel):
@@ -174,7 +175,7 @@ class Config(Section):
     telegram: TelegramConfig | None = None
     thresholds: ThresholdsConfig = Field(default_factory=ThresholdsConfig)
     pace_method: MethodChoice = "auto"
-    timezone: str = "America/Chicago"
+    timezone: str = DEFAULT_TIMEZONE
     holidays_country: str = "US"
     mcp: McpConfig = Field(default_factory=McpConfig)
     charts: bool = True

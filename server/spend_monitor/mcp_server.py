@@ -14,7 +14,7 @@ import socket
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import date
-from typing import Annotated, Any, Literal, NoReturn, ParamSpec, TypeVar
+from typing import Annotated, Any, NoReturn, ParamSpec, TypeVar
 
 import anyio
 from mcp.server.mcpserver import Context, MCPServer
@@ -24,10 +24,10 @@ from pydantic import BaseModel, Field
 
 from . import __version__
 from .clock import today_in
-from .domain.models import Flag
+from .domain.models import ChannelName, Flag
 from .errors import SpendMonitorError
 from .mcp_options import BearerAuth, check_http_binding
-from .monitor import SpendMonitor
+from .monitor import DigestFormat, SnoozeKind, SpendMonitor
 from .render import render_markdown
 from .views import (
     Acknowledged,
@@ -63,13 +63,6 @@ AsOf = Annotated[
 READ_ONLY = ToolAnnotations(
     read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=True
 )
-
-
-def _progress(ctx: Context) -> Callable[[float, float, str], Awaitable[None]]:
-    async def report(done: float, total: float, message: str) -> None:
-        await ctx.report_progress(done, total, message)
-
-    return report
 
 
 def tool_errors(func: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
@@ -134,7 +127,7 @@ def build_server(monitor: SpendMonitor, today: Callable[[], date]) -> MCPServer[
         for "how is X doing" or "who is declining" (flag=declining). Pages: pass next_offset as
         offset while it is not null. Then call get_service_breakdown to explain one customer."""
         return await monitor.pace(
-            day(as_of), customer, flag, limit, offset, refresh, _progress(ctx)
+            day(as_of), customer, flag, limit, offset, refresh, ctx.report_progress
         )
 
     @server.tool(title="Service breakdown", annotations=READ_ONLY)
@@ -175,9 +168,7 @@ def build_server(monitor: SpendMonitor, today: Callable[[], date]) -> MCPServer[
     @tool_errors
     async def preview_digest(
         as_of: AsOf = None,
-        format: Annotated[
-            Literal["markdown", "text", "json"], Field(description="Output format.")
-        ] = "markdown",
+        format: Annotated[DigestFormat, Field(description="Output format.")] = "markdown",
     ) -> DigestPreview:
         """The digest exactly as it would be posted, without posting it. `partial` is true when
         some customer's data is unavailable (listed in `unavailable`)."""
@@ -195,7 +186,7 @@ def build_server(monitor: SpendMonitor, today: Callable[[], date]) -> MCPServer[
     @tool_errors
     async def post_digest(
         channels: Annotated[
-            list[Literal["slack", "telegram"]] | None,
+            list[ChannelName] | None,
             Field(description="Channels to post to; default every configured channel."),
         ] = None,
         dry_run: Annotated[bool, Field(description="Build it but post nothing.")] = False,
@@ -228,8 +219,7 @@ def build_server(monitor: SpendMonitor, today: Callable[[], date]) -> MCPServer[
     async def acknowledge_alert(
         customer: Customer,
         kind: Annotated[
-            Literal["pace", "pace_drop", "escalations", "stale_ticket", "vanished_line_item"]
-            | None,
+            SnoozeKind | None,
             Field(description="Only this kind of alert; omit for all of the customer's."),
         ] = None,
         days: Annotated[int, Field(ge=1, le=90, description="How long to snooze.")] = 7,

@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from .channels import Channel, ChannelName, Chart, PostOutcome
+from .channels import Channel, Chart, PostOutcome
 from .concurrency import run_all
 from .config import Config, Environment, unknown_keys
 from .domain.alerts import apply_snoozes, mark_news
@@ -23,7 +23,7 @@ from .domain.backtest import BacktestReport, months_between
 from .domain.backtest import backtest as replay
 from .domain.customers import CustomerIndex
 from .domain.digest import build_digest
-from .domain.models import Customer, Digest, Flag, MethodChoice, Pace, SourceName
+from .domain.models import ChannelName, Customer, Digest, Flag, MethodChoice, Pace, SourceName
 from .domain.periods import Period, days_in_month, previous_month_start, public_holidays
 from .errors import ConfigError, SourceError, SpendMonitorError, UnknownCustomerError
 from .render import render_json, render_markdown, render_text
@@ -55,6 +55,7 @@ log = logging.getLogger(__name__)
 
 # Tickets can sit idle for weeks; look this far back for holidays when counting business days.
 HOLIDAY_LOOKBACK_DAYS = 120
+DigestFormat = Literal["text", "markdown", "json"]
 RENDERERS: dict[str, Callable[[Digest], str]] = {
     "text": render_text,
     "markdown": render_markdown,
@@ -63,6 +64,11 @@ RENDERERS: dict[str, Callable[[Digest], str]] = {
 Progress = Callable[[float, float, str], Awaitable[None]]
 BOOK_DRIVERS = 2
 SnoozeKind = Literal["pace", "pace_drop", "escalations", "stale_ticket", "vanished_line_item"]
+
+
+def content_hash(text: str) -> str:
+    """What "the same digest" means for posting once: the same rendered text."""
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _series(daily: dict[date, float], start: date, end: date) -> list[DailyPoint]:
@@ -151,8 +157,7 @@ class SpendMonitor:
             try:
                 self._store = Store(self.state_path)
             except StoreError as exc:
-                self.store_problem = f"{exc} — history and once-only posting are off"
-                log.warning("%s", self.store_problem)
+                self._remember(exc)
         return self._store
 
     def _remember(self, problem: StoreError) -> None:
@@ -270,7 +275,7 @@ class SpendMonitor:
             digest = digest.model_copy(update={"errors": (*digest.errors, self.store_problem)})
         return digest
 
-    async def preview(self, as_of: date, fmt: str = "markdown") -> DigestPreview:
+    async def preview(self, as_of: date, fmt: DigestFormat = "markdown") -> DigestPreview:
         run = await self.build_digest(as_of)
         return DigestPreview(
             as_of=run.digest.as_of,
@@ -376,19 +381,21 @@ class SpendMonitor:
     # -- posting ------------------------------------------------------------------------------
 
     def channel(self, name: ChannelName) -> Channel:
+        """The adapter for a ready channel (see `channel_statuses` for what ready means)."""
+        if name not in self.ready_channels():
+            raise ConfigError(f"{name} is not set up", "run `spend-monitor check`")
         if name not in self._channels:
-            if name == "slack" and self.config.slack and self.env.slack_bot_token:
+            config, env = self.config, self.env
+            if name == "slack" and config.slack and env.slack_bot_token:
                 from .channels.slack import SlackChannel
 
-                self._channels[name] = SlackChannel(self.config.slack, self.env.slack_bot_token)
-            elif name == "telegram" and self.config.telegram and self.env.telegram_bot_token:
+                self._channels[name] = SlackChannel(config.slack, env.slack_bot_token)
+            elif config.telegram and env.telegram_bot_token:
                 from .channels.telegram import TelegramChannel
 
                 self._channels[name] = TelegramChannel(
-                    self.config.telegram, self.env.telegram_bot_token, self.http
+                    config.telegram, env.telegram_bot_token, self.http
                 )
-            else:
-                raise ConfigError(f"{name} is not set up", "run `spend-monitor check`")
         return self._channels[name]
 
     def ready_channels(self, only: Collection[str] | None = None) -> list[ChannelName]:
@@ -428,7 +435,7 @@ class SpendMonitor:
                 (charts_dir / chart.filename).write_bytes(chart.png)
         outcomes: dict[str, PostOutcome] = {}
         text = render_text(run.digest)
-        content = hashlib.sha256(text.encode()).hexdigest()
+        content = content_hash(text)
         # A one-customer digest is not the day's digest: it is neither recorded nor deduplicated.
         run_id = None if customer else self._record(run, content, text)
 
@@ -531,7 +538,7 @@ class SpendMonitor:
             raise StoreError("no recorded digest has a failed post", "see `spend-monitor history`")
         digest = store.digest(run_id)
         failed = [c for c in store.failed_channels(run_id) if c in self.ready_channels()]
-        content = hashlib.sha256(render_text(digest).encode()).hexdigest()
+        content = content_hash(render_text(digest))
         outcomes = [await self._post(digest, run_id, c, content, [], True) for c in failed]
         self._finish_run(run_id, False, outcomes)
         return PostReport(

@@ -8,8 +8,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .channels.base import ChannelName, PostOutcome
-from .domain.models import Customer, Digest, Driver, Flag, Pace, WatchItem
+from .channels.base import PostOutcome
+from .domain.models import ChannelName, Customer, Digest, Driver, Flag, Pace, WatchItem
 from .sources.base import RevenueSnapshot, SourceStatus
 
 

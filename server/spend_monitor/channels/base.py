@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Literal, Protocol
+from typing import Protocol
 
 from pydantic import BaseModel, Field
 
-from ..domain.models import Digest
-
-ChannelName = Literal["slack", "telegram"]
+from ..domain.models import ChannelName, Digest
 
 
 class Chart(BaseModel):

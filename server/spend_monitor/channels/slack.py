@@ -7,10 +7,10 @@ import logging
 from pydantic import SecretStr
 
 from ..config import SlackConfig
-from ..domain.models import Digest
+from ..domain.models import ChannelName, Digest
 from ..errors import ChannelError
 from ..render.slack import render_slack
-from .base import ChannelName, Chart, PostOutcome
+from .base import Chart, PostOutcome
 
 log = logging.getLogger(__name__)
 HINTS = {

@@ -12,12 +12,12 @@ import httpx
 from pydantic import SecretStr
 
 from ..config import TelegramConfig
-from ..domain.models import Digest
+from ..domain.models import ChannelName, Digest
 from ..errors import ChannelError
 from ..logs import redact
 from ..net import retry_after_header, send
 from ..render.telegram import as_plain, render_telegram
-from .base import ChannelName, Chart, PostOutcome
+from .base import Chart, PostOutcome
 
 log = logging.getLogger(__name__)
 CAPTION_LIMIT = 1024

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
 SourceName = Literal["tableau", "a2a", "local", "sql"]
+ChannelName = Literal["slack", "telegram"]
 PaceMethod = Literal["prorated", "same_days", "weekday"]
 MethodChoice = Literal["auto", "prorated", "same_days", "weekday"]
 Flag = Literal["growing", "declining", "normal", "new", "inactive", "unavailable"]
