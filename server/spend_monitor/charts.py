@@ -78,11 +78,12 @@ def mover_chart(pace: Pace, daily: Mapping[date, float], period: Period) -> Char
     top.legend(loc="best")
     _dollars(top)
 
-    if pace.method == "same_days":
-        expected = _cumulative(last)[:d]
-        expected += [expected[-1] * (i + 1) / len(expected) for i in range(len(expected), d)]
-    else:
-        expected = [(pace.prior_total or 0) * day / period.days_in_prior for day in range(1, d + 1)]
+    # The baseline path: last month's own days for same_days, an even pace otherwise, scaled
+    # so it ends exactly at the pace's baseline (the rule itself lives in domain/pacing.py).
+    shape = _cumulative(last)[:d] if pace.method == "same_days" and d <= len(last) else []
+    if not shape or shape[-1] <= 0:
+        shape = [float(day) for day in range(1, d + 1)]
+    expected = [(pace.baseline or 0) * step / shape[-1] for step in shape]
     bottom.plot(
         range(1, d + 1),
         _cumulative(this),

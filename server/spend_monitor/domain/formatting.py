@@ -49,3 +49,9 @@ def clip(text: str, limit: int) -> str:
     """One line of untrusted text, whitespace folded, cut at `limit` characters with an ellipsis."""
     line = " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
     return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
+
+
+def vanished_text(service: str, prior_total: float, prior_month: date, this_month: date) -> str:
+    """How a vanished service line reads, in the watch list and under the drivers alike."""
+    months = f"{month_abbr(prior_month)}→{month_abbr(this_month)}"
+    return f'"{service}" line item vanished {months} ({format_amount(prior_total)}/mo)'

@@ -41,10 +41,6 @@ class Period(BaseModel):
     def prior_month(self) -> str:
         return self.prior_start.strftime("%Y-%m")
 
-    @property
-    def is_month_complete(self) -> bool:
-        return self.days_elapsed == self.days_in_current
-
     def prior_same_day_end(self) -> date:
         """Last prior-month day in the same-days window (days 1..d, capped at the month end)."""
         return self.prior_start.replace(day=min(self.days_elapsed, self.days_in_prior))

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 
 from .customers import CustomerIndex
-from .formatting import clip, format_amount, format_pct, month_abbr
+from .formatting import clip, format_amount, format_pct, month_abbr, vanished_text
 from .models import Customer, Escalation, Pace, Thresholds, Ticket, WatchItem
 from .periods import Period, business_days_between
 
@@ -42,14 +42,13 @@ def pace_drops(paces: Iterable[Pace], period: Period, thresholds: Thresholds) ->
 
 
 def vanished_lines(paces: Iterable[Pace], period: Period) -> list[WatchItem]:
-    months = f"{month_abbr(period.prior_start)}→{month_abbr(period.current_start)}"
     return [
         WatchItem(
             customer=p.name,
             display_name=p.display_name,
             kind="vanished_line_item",
-            detail=(
-                f'"{d.service}" line item vanished {months} ({format_amount(d.prior_total)}/mo)'
+            detail=vanished_text(
+                d.service, d.prior_total, period.prior_start, period.current_start
             ),
             evidence={"service": d.service, "prior_total": round(d.prior_total, 2)},
         )

@@ -13,9 +13,9 @@ from ..domain.formatting import (
     format_amount,
     format_delta,
     format_pct,
-    month_abbr,
     month_name,
     short_date,
+    vanished_text,
 )
 from ..domain.models import Digest, Driver, Pace, WatchItem
 from ..domain.periods import days_in_month
@@ -117,8 +117,7 @@ def _pace_lines(digest: Digest, style: Style) -> list[str]:
 def _driver_text(driver: Driver, digest: Digest, style: Style) -> str:
     service = style.escape(driver.service)
     if driver.kind == "vanished":
-        months = f"{month_abbr(digest.prior_start)}→{month_abbr(digest.data_through)}"
-        return f'"{service}" line item vanished {months} ({format_amount(driver.prior_total)}/mo)'
+        return vanished_text(service, driver.prior_total, digest.prior_start, digest.data_through)
     return f"{service} {format_delta(driver.delta)} ({driver.kind})"
 
 
