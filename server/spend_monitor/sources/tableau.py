@@ -34,6 +34,8 @@ from .base import RevenueSnapshot, SourceStatus
 from .display_values import parse_amount, parse_day, parse_month
 
 log = logging.getLogger(__name__)
+# A filter value no customer has: the view answers with its header row only.
+NO_SUCH_CUSTOMER = "spend-monitor check: no such customer"
 VIEW_KEYS = ("daily_revenue", "monthly_revenue", "service_breakdown")
 FILTER_CHARS = 3_000  # keeps a request URL under ~4,000 characters
 HINTS = {
@@ -451,7 +453,9 @@ class TableauSource:
     async def status(self, as_of: date) -> SourceStatus:
         described = []
         for key, value in self.configured_views().items():
-            text = await self.client.view_csv(key, value, {f"vf_{self.filter_field}": "\u0000"})
+            text = await self.client.view_csv(
+                key, value, {f"vf_{self.filter_field}": NO_SUCH_CUSTOMER}
+            )
             columns = next(csv.reader(io.StringIO(text)), [])
             described.append(f"{key}: {', '.join(columns) or '(no columns)'}")
         return SourceStatus(
