@@ -25,10 +25,10 @@ from .domain.customers import CustomerIndex
 from .domain.digest import build_digest
 from .domain.models import ChannelName, Customer, Digest, Flag, MethodChoice, Pace, SourceName
 from .domain.periods import Period, days_in_month, previous_month_start, public_holidays
-from .errors import ConfigError, SourceError, SpendMonitorError, UnknownCustomerError
+from .errors import ConfigError, SourceError, SpendMonitorError, StoreError, UnknownCustomerError
 from .render import render_json, render_markdown, render_text
 from .sources import RevenueSnapshot, RevenueSource
-from .store import Store, StoreError, default_path
+from .store import Store, default_path
 from .trackers import read_trackers
 from .views import (
     Acknowledged,

@@ -19,7 +19,7 @@ from typing import Literal
 from pydantic import BaseModel
 
 from .domain.models import Digest, PastDigest, Snooze
-from .errors import SpendMonitorError
+from .errors import StoreError
 from .views import PastFlag, RunInfo
 
 # Each entry moves the schema one version forward; never edit one that has shipped.
@@ -91,10 +91,6 @@ STALE_SENDING = timedelta(minutes=10)
 # How long to wait for another process's write before giving up with a clear error.
 BUSY_TIMEOUT = 10.0
 PostStatus = Literal["sending", "sent", "failed"]
-
-
-class StoreError(SpendMonitorError):
-    pass
 
 
 class Ack(BaseModel):

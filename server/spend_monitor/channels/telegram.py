@@ -13,7 +13,7 @@ from pydantic import SecretStr
 
 from ..config import TelegramConfig
 from ..domain.models import ChannelName, Digest
-from ..errors import ChannelError
+from ..errors import ChannelError, TelegramError
 from ..logs import redact
 from ..net import retry_after_header, send
 from ..render.telegram import as_plain, render_telegram
@@ -21,13 +21,6 @@ from .base import Chart, PostOutcome
 
 log = logging.getLogger(__name__)
 CAPTION_LIMIT = 1024
-
-
-class TelegramError(ChannelError):
-    def __init__(self, code: str, description: str) -> None:
-        super().__init__(f"Telegram: {description}", _hint(code, description))
-        self.code = code
-        self.description = description
 
 
 def _hint(code: str, description: str) -> str | None:
@@ -71,12 +64,13 @@ class TelegramChannel:
         try:
             body: dict[str, Any] = response.json()
         except ValueError:
-            raise TelegramError(str(response.status_code), "not a JSON answer") from None
+            raise TelegramError(str(response.status_code), "not a JSON answer", None) from None
         if not body.get("ok"):
             description = redact(
                 str(body.get("description", "unknown error")), [self._token.get_secret_value()]
             )
-            raise TelegramError(str(body.get("error_code", response.status_code)), description)
+            code = str(body.get("error_code", response.status_code))
+            raise TelegramError(code, description, _hint(code, description))
         result: dict[str, Any] = body.get("result") or {}
         return result
 

@@ -15,7 +15,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from .models import Customer, CustomerRevenue, MethodChoice, Thresholds
+from .models import Customer, CustomerRevenue, MethodChoice, Thresholds, Totals
 from .pacing import classify, pace_for
 from .periods import Period, days_in_month, period_for
 from .revenue import from_daily
@@ -54,6 +54,7 @@ def _visible(daily: Mapping[date, float], through: date) -> dict[date, float]:
 def _baselines(
     method: BacktestMethod,
     revenue: CustomerRevenue,
+    totals: Totals,
     daily: Mapping[date, float],
     period: Period,
     thresholds: Thresholds,
@@ -61,14 +62,14 @@ def _baselines(
 ) -> tuple[float, float, bool]:
     """(B_d, B_full, flagged) for one method on one checkpoint."""
     d, dim, prior_days = period.days_elapsed, period.days_in_current, period.days_in_prior
-    prior = revenue.prior_total
+    prior = totals.prior_total
     if method == "legacy":  # the old script: prorated to today's day number, data to yesterday
         b_d = prior * (d + 1) / prior_days
-        pct = (revenue.current - b_d) / b_d * 100
+        pct = (totals.current - b_d) / b_d * 100
         return (
             b_d,
             prior * dim / prior_days,
-            classify(revenue.current, b_d, pct, thresholds) in ("growing", "declining"),
+            classify(totals.current, b_d, pct, thresholds) in ("growing", "declining"),
         )
     rhythm = rhythm_for(daily, period, holidays)
     requested: MethodChoice = method
@@ -119,12 +120,15 @@ def backtest(
                 period = period_for(month.replace(day=d) + timedelta(days=1))
                 seen = _visible(daily, period.data_through)
                 revenue = from_daily("backtest", "local", seen, (), period)
+                totals = revenue.totals
+                if totals is None:
+                    continue
                 for method in METHODS:
                     b_d, b_full, flagged = _baselines(
-                        method, revenue, seen, period, thresholds, holidays
+                        method, revenue, totals, seen, period, thresholds, holidays
                     )
                     if b_d > 0 and actual > 0:
-                        projected = revenue.current * b_full / b_d
+                        projected = totals.current * b_full / b_d
                         errors[method].append(abs(projected - actual) / actual)
                     if stable:
                         alarms[method].append(flagged)

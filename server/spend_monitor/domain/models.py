@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, model_validator
 
 SourceName = Literal["tableau", "a2a", "local", "sql"]
 ChannelName = Literal["slack", "telegram"]
@@ -67,16 +67,38 @@ class ServiceRevenue(Totals):
     service: str
 
 
-class CustomerRevenue(Totals):
-    """What a source knows about one customer. `error` set means the data could not be had."""
+class CustomerRevenue(Frozen):
+    """What a source knows about one customer. Amounts are None exactly when the data could
+    not be had (`error` says why), so no reader can mistake missing data for a zero."""
 
     key: str
     source: SourceName
+    current: float | None
+    prior_total: float | None
+    prior_same_days: float | None = None
     services: tuple[ServiceRevenue, ...] = ()
     # Daily totals from the prior month's first day (or earlier, when asked) through
     # data_through; empty when the source has monthly totals only.
     daily: dict[date, float] = Field(default_factory=dict)
     error: str | None = None
+
+    @model_validator(mode="after")
+    def _amounts_or_error(self) -> CustomerRevenue:
+        known = self.current is not None and self.prior_total is not None
+        if known == (self.error is not None):
+            raise ValueError("revenue has either both amounts or an error, not both or neither")
+        return self
+
+    @property
+    def totals(self) -> Totals | None:
+        """The compared amounts, or None when the data is unavailable."""
+        if self.current is None or self.prior_total is None:
+            return None
+        return Totals(
+            current=self.current,
+            prior_total=self.prior_total,
+            prior_same_days=self.prior_same_days,
+        )
 
 
 class Driver(Frozen):

@@ -18,7 +18,7 @@ from .rhythm import Rhythm, project, weekday_ratio
 
 
 def resolve_method(
-    requested: MethodChoice, revenue: Totals, rhythm: Rhythm | None
+    requested: MethodChoice, revenue: Totals | CustomerRevenue, rhythm: Rhythm | None
 ) -> tuple[PaceMethod, str | None]:
     """The method a customer gets, and why when it is not the one asked for. `auto` takes
     the weekday profile when four weeks of daily history exist, else the prior month's own
@@ -88,7 +88,8 @@ def pace_for(
     thresholds: Thresholds,
     rhythm: Rhythm | None = None,
 ) -> Pace:
-    method, why = resolve_method(requested, revenue, rhythm)
+    totals = revenue.totals
+    method, why = resolve_method(requested, totals or revenue, rhythm)
     common = {
         "name": customer.name,
         "display_name": customer.label,
@@ -96,7 +97,7 @@ def pace_for(
         "source": revenue.source,
         "days_elapsed": period.days_elapsed,
     }
-    if revenue.error is not None:
+    if totals is None:
         return Pace(
             **common,
             flag="unavailable",
@@ -108,13 +109,13 @@ def pace_for(
             error=revenue.error,
         )
     ratio = weekday_ratio(rhythm, period) if rhythm is not None else None
-    base = baseline(revenue, period, method, ratio)
-    pct = change_pct(revenue.current, base)
-    flag = classify(revenue.current, base, pct, thresholds)
+    base = baseline(totals, period, method, ratio)
+    pct = change_pct(totals.current, base)
+    flag = classify(totals.current, base, pct, thresholds)
     notes = [why] if why else []
     z = None
     if rhythm is not None and rhythm.daily_sigma > 0 and pct is not None:
-        z = (revenue.current - base) / (rhythm.daily_sigma * period.days_elapsed**0.5)
+        z = (totals.current - base) / (rhythm.daily_sigma * period.days_elapsed**0.5)
     quiet = z is not None and abs(z) < thresholds.noise_z
     if flag in ("growing", "declining") and base < thresholds.min_baseline:
         flag = "normal"
@@ -128,13 +129,13 @@ def pace_for(
             f"(z={z:+.1f}): not alerted"
         )
         flag = "normal"
-    projection = project(revenue.current, period, rhythm)
+    projection = project(totals.current, period, rhythm)
     return Pace(
         **common,
         flag=flag,
-        status=status_words(flag, pct, revenue, period, thresholds.big_mover_pct),
-        current=revenue.current,
-        prior_total=revenue.prior_total,
+        status=status_words(flag, pct, totals, period, thresholds.big_mover_pct),
+        current=totals.current,
+        prior_total=totals.prior_total,
         baseline=base,
         change_pct=pct,
         note="; ".join(notes) or None,

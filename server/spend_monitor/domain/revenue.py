@@ -39,4 +39,4 @@ def from_daily(
 
 def unavailable(key: str, source: SourceName, reason: str) -> CustomerRevenue:
     """A customer whose data could not be had: never a zero."""
-    return CustomerRevenue(key=key, source=source, current=0, prior_total=0, error=reason)
+    return CustomerRevenue(key=key, source=source, current=None, prior_total=None, error=reason)

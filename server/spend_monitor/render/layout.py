@@ -19,10 +19,9 @@ from ..domain.formatting import (
 )
 from ..domain.models import Digest, Driver, Pace, WatchItem
 from ..domain.periods import days_in_month
+from ..domain.shown import Shown, shown
 from ..domain.sparkline import sparkline
 
-MAX_NORMAL_LINES = 12
-DRIVERS_PER_CUSTOMER = 2
 FOOTER = "Want to dig deeper into any of these? Just ask."
 SOURCE_NOTES = {"a2a": "via billing agent"}
 SPARK_FLAGS = ("growing", "declining", "new")
@@ -92,21 +91,16 @@ def _subtitle(digest: Digest) -> str:
     return f"Data through {through} · pace vs {prior}"
 
 
-def _pace_lines(digest: Digest, style: Style) -> list[str]:
-    listed = [p for p in digest.customers if p.flag not in ("normal", "inactive") and not p.snoozed]
-    normal = [p for p in digest.customers if p.flag == "normal"]
-    inactive = [p for p in digest.customers if p.flag == "inactive"]
-    lines = [customer_line(p, style) for p in listed]
-    if len(normal) <= MAX_NORMAL_LINES:
-        lines += [customer_line(p, style) for p in normal]
-    else:
+def _pace_lines(digest: Digest, view: Shown, style: Style) -> list[str]:
+    lines = [customer_line(p, style) for p in (*view.alerts, *view.normal)]
+    if view.collapsed:
         t = digest.thresholds
         lines.append(
-            f"➖ {len(normal)} others tracking normally "
+            f"➖ {view.collapsed} others tracking normally "
             f"(between {format_pct(t.decline_pct)} and {format_pct(t.growth_pct)})"
         )
-    if inactive:
-        names = ", ".join(style.escape(p.display_name) for p in inactive)
+    if view.inactive:
+        names = ", ".join(style.escape(p.display_name) for p in view.inactive)
         lines.append(f"💤 No spend either month: {names}")
     if digest.recovered:
         names = ", ".join(style.escape(name) for name in digest.recovered)
@@ -114,35 +108,28 @@ def _pace_lines(digest: Digest, style: Style) -> list[str]:
     return lines
 
 
-def _driver_text(driver: Driver, digest: Digest, style: Style) -> str:
+def _driver_line(pace: Pace, driver: Driver, digest: Digest, style: Style) -> str:
     service = style.escape(driver.service)
     if driver.kind == "vanished":
-        return vanished_text(service, driver.prior_total, digest.prior_start, digest.data_through)
-    return f"{service} {format_delta(driver.delta)} ({driver.kind})"
+        text = vanished_text(service, driver.prior_total, digest.prior_start, digest.data_through)
+    else:
+        text = f"{service} {format_delta(driver.delta)} ({driver.kind})"
+    return f"• {style.escape(pace.display_name)}: {text}"
 
 
-def _driver_section(digest: Digest, style: Style) -> Section:
-    growth: list[str] = []
-    watch: list[str] = []
-    hidden = {(w.customer, w.kind) for w in digest.watch_list if w.snoozed}
-    for pace in digest.customers:
-        rising = pace.big_mover and pace.flag == "growing" and not pace.snoozed
-        falling = pace.big_mover and pace.flag == "declining" and not pace.snoozed
-        for driver in pace.drivers:
-            top = pace.drivers.index(driver) < DRIVERS_PER_CUSTOMER
-            line = f"• {style.escape(pace.display_name)}: {_driver_text(driver, digest, style)}"
-            moved = driver.kind != "steady"
-            vanished = driver.kind == "vanished" and (pace.name, "vanished_line_item") not in hidden
-            if rising and top and moved and driver.delta > 0:
-                growth.append(line)
-            elif vanished or (falling and top and moved and driver.delta < 0):
-                watch.append(line)
+def _driver_section(digest: Digest, view: Shown, style: Style) -> Section:
     big = format_pct(digest.thresholds.big_mover_pct).lstrip("+")
     section = Section("📈 WHAT'S DRIVING THE CHANGES")
-    if growth:
-        section.lines += [style.bold(f"High Growth (>{big}):"), *growth]
-    if watch:
-        section.lines += [style.bold("Watch List:"), *watch]
+    if view.growth_drivers:
+        section.lines += [
+            style.bold(f"High Growth (>{big}):"),
+            *(_driver_line(p, d, digest, style) for p, d in view.growth_drivers),
+        ]
+    if view.watch_drivers:
+        section.lines += [
+            style.bold("Watch List:"),
+            *(_driver_line(p, d, digest, style) for p, d in view.watch_drivers),
+        ]
     return section
 
 
@@ -151,20 +138,9 @@ def _watch_line(item: WatchItem, style: Style) -> str:
     return text + novelty(item.novelty, item.streak)
 
 
-def _watch_section(digest: Digest, style: Style) -> Section:
-    """Items the lines above do not already tell: big movers and vanished lines are shown."""
-    big_movers = {p.name for p in digest.customers if p.big_mover}
-    items = [
-        item
-        for item in digest.watch_list
-        if (not item.snoozed and item.kind in ("escalations", "stale_ticket"))
-        or (item.kind == "pace_drop" and item.customer not in big_movers)
-    ]
-    return Section("⚠️ CUSTOMERS TO WATCH", [_watch_line(i, style) for i in items])
-
-
 def layout(digest: Digest, style: Style) -> list[Section]:
     """The digest as sections; the first holds the title lines, empty sections are dropped."""
+    view = shown(digest)
     updated = " (updated)" if digest.updated else ""
     title = Section(
         None,
@@ -180,9 +156,9 @@ def layout(digest: Digest, style: Style) -> list[Section]:
         )
     sections = [
         title,
-        Section(None, _pace_lines(digest, style)),
-        _driver_section(digest, style),
-        _watch_section(digest, style),
+        Section(None, _pace_lines(digest, view, style)),
+        _driver_section(digest, view, style),
+        Section("⚠️ CUSTOMERS TO WATCH", [_watch_line(i, style) for i in view.watch_items]),
         Section("❗ DATA PROBLEMS", [f"• {style.escape(e)}" for e in digest.errors]),
         Section(None, footer),
     ]

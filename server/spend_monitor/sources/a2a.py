@@ -24,7 +24,7 @@ from ..config import A2AConfig
 from ..domain.models import CustomerRevenue, SourceName
 from ..domain.periods import period_for
 from ..domain.revenue import unavailable
-from ..errors import SourceError
+from ..errors import BillingAgentError
 from ..net import ATTEMPTS, new_client
 from .answers import amount_in_data, amount_in_text, shorten
 from .base import RevenueSnapshot, SourceStatus
@@ -44,10 +44,6 @@ RPC_CODES = {
     "UnsupportedOperationError": -32004,
     "VersionNotSupportedError": -32009,
 }
-
-
-class BillingAgentError(SourceError):
-    pass
 
 
 def _transient(error: BaseException) -> bool:

@@ -18,7 +18,7 @@ from pydantic import SecretStr
 
 from ..config import SqlConfig
 from ..domain.models import SourceName
-from ..errors import ConfigError, SourceError
+from ..errors import ConfigError, WarehouseError
 from . import aggregate_sql as q
 from .base import RevenueSnapshot, SourceStatus
 
@@ -103,7 +103,7 @@ class SqlSource:
                     return [tuple(row) for row in connection.execute(statement, used)]
             except sqlalchemy.exc.SQLAlchemyError as exc:
                 first = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
-                raise SourceError(
+                raise WarehouseError(
                     f"the SQL source failed on {self.where}: {first}",
                     "check sql.table / sql.query and sql.columns",
                 ) from None

@@ -28,7 +28,7 @@ from ..config import CustomerConfig, TableauConfig
 from ..domain.models import CustomerRevenue, ServiceRevenue, SourceName
 from ..domain.periods import Period, period_for
 from ..domain.revenue import from_daily, unavailable
-from ..errors import ConfigError, SourceError
+from ..errors import ConfigError, SourceError, TableauError
 from ..net import send
 from .base import RevenueSnapshot, SourceStatus
 from .display_values import parse_amount, parse_day, parse_month
@@ -48,12 +48,6 @@ HINTS = {
 }
 
 
-class TableauError(SourceError):
-    def __init__(self, code: str, summary: str, hint: str | None = None) -> None:
-        super().__init__(f"Tableau {code}: {summary}", hint or HINTS.get(code))
-        self.code = code
-
-
 def _error_from(response: httpx.Response) -> TableauError:
     """Tableau errors come as JSON, XML, or (for 429 at the edge) HTML."""
     code, summary = f"{response.status_code}000", f"HTTP {response.status_code}"
@@ -67,7 +61,7 @@ def _error_from(response: httpx.Response) -> TableauError:
             summary = "".join(node.itertext()).strip() or summary
         except (ET.ParseError, StopIteration):
             pass
-    return TableauError(code, summary)
+    return TableauError(code, summary, HINTS.get(code))
 
 
 def escape_filter_value(value: str) -> str:
