@@ -41,11 +41,12 @@ def make_parquet(path: Path) -> int:
 
 async def build(path: Path) -> dict[str, float | int]:
     from spend_monitor.config import parse_config
-    from spend_monitor.monitor import SpendMonitor
+    from spend_monitor.launch import embedded
 
-    monitor = SpendMonitor(parse_config({"local": {"path": str(path)}}, "bench"))
+    services = embedded(parse_config({"local": {"path": str(path)}}, "bench"), AS_OF)
     started = time.perf_counter()
-    run = await monitor.build_digest(AS_OF)
+    async with services:
+        run = await services.book.run(AS_OF)
     elapsed = time.perf_counter() - started
     return {
         "seconds": round(elapsed, 2),

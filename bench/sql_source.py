@@ -59,16 +59,16 @@ def generate(url: str, services: int, days: int, records: int) -> int:
 
 
 async def digest(url: str) -> dict[str, float | int]:
-    from spend_monitor.config import Environment, parse_config
-    from spend_monitor.monitor import SpendMonitor
+    from spend_monitor.config import parse_config
+    from spend_monitor.launch import embedded
 
     columns = {"date": "day", "customer": "account", "service": "product", "amount": "usd"}
     config = parse_config({"sql": {"table": "billing", "columns": columns}}, "bench")
-    monitor = SpendMonitor(config, Environment(_env_file=None, spend_monitor_sql_url=url))
+    services = embedded(config, AS_OF, spend_monitor_sql_url=url)
     started = time.perf_counter()
-    run = await monitor.build_digest(AS_OF)
-    seconds = time.perf_counter() - started
-    await monitor.aclose()
+    async with services:
+        run = await services.book.run(AS_OF)
+        seconds = time.perf_counter() - started
     return {
         "seconds": round(seconds, 2),
         "customers": len(run.digest.customers),

@@ -43,8 +43,8 @@ def rows() -> list[tuple[date, str, str, float]]:
 
 
 async def ours(url: str) -> float:
-    from spend_monitor.config import Environment, parse_config
-    from spend_monitor.monitor import SpendMonitor
+    from spend_monitor.config import parse_config
+    from spend_monitor.launch import embedded
 
     config = parse_config(
         {
@@ -62,10 +62,9 @@ async def ours(url: str) -> float:
         },
         "bench",
     )
-    monitor = SpendMonitor(config, Environment(_env_file=None, tableau_pat_secret="pat-secret"))
     started = time.perf_counter()
-    run = await monitor.build_digest(AS_OF)
-    await monitor.aclose()
+    async with embedded(config, AS_OF, tableau_pat_secret="pat-secret") as services:
+        run = await services.book.run(AS_OF)
     assert not run.digest.unavailable
     return time.perf_counter() - started
 

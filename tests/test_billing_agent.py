@@ -10,8 +10,10 @@ from cli_helpers import invoke
 from fakes.billing_agent import BillingAgent
 from fakes.server import closed_port_url, running, serving
 from fakes.tableau import revenue_views
-from spend_monitor.config import Environment, parse_config
-from spend_monitor.monitor import SpendMonitor
+from spend_monitor.app import diagnostics
+from spend_monitor.app.requests import CheckRequest
+from spend_monitor.config import parse_config
+from spend_monitor.launch import embedded
 from spend_monitor.sources.answers import amount_in_data, amount_in_text
 
 pytestmark = pytest.mark.anyio
@@ -44,16 +46,16 @@ def monitor(agent_url, tableau_url=None, customers=("Acme", "Globex"), **a2a):
         }
     else:
         data["source"] = "a2a"
-    return SpendMonitor(
-        parse_config(data, "test"), Environment(_env_file=None, tableau_pat_secret="pat-secret")
-    )
+    return embedded(parse_config(data, "test"), AS_OF, tableau_pat_secret="pat-secret")
 
 
-async def run(m):
-    try:
-        return (await m.build_digest(AS_OF)).digest
-    finally:
-        await m.aclose()
+async def built(services, as_of=AS_OF):
+    async with services:
+        return await services.book.run(as_of)
+
+
+async def run(services):
+    return (await built(services)).digest
 
 
 def by_name(digest):
@@ -183,9 +185,8 @@ def test_both_down_renders_unavailable_and_exits_3(capsys, tmp_path, monkeypatch
 
 async def test_check_reports_the_agent(agent, tableau):
     revenue_views(tableau, [(date(2026, 2, 1), "Acme", "SMS", 1.0)])
-    m = monitor(agent.url, tableau.url)
-    report = await m.check(AS_OF)
-    await m.aclose()
+    async with monitor(agent.url, tableau.url) as services:
+        report = await diagnostics.check(services, CheckRequest())
     assert "fallback a2a: billing agent 'Billing Agent' reachable" in report.source.detail
 
 
@@ -216,11 +217,7 @@ def test_amounts_in_data_parts():
 
 async def test_a_bad_pat_falls_back_to_the_agent(agent, tableau):
     tableau.pats = {"spend-monitor": "another-secret"}
-    m = monitor(agent.url, tableau.url)
-    try:
-        run = await m.build_digest(AS_OF)
-    finally:
-        await m.aclose()
+    run = await built(monitor(agent.url, tableau.url))
     paces = by_name(run.digest)
     assert {p.source for p in paces.values()} == {"a2a"}
     assert paces["Globex"].current == 3_700
@@ -235,11 +232,7 @@ async def test_the_agent_is_asked_about_the_months_late_tableau_data_covers(agen
         tableau,
         [(date(2026, 1, 5), "Acme", "SMS", 3_100.0), (date(2026, 2, 27), "Acme", "SMS", 1_400.0)],
     )
-    m = monitor(agent.url, tableau.url)
-    try:
-        run = await m.build_digest(date(2026, 3, 2))
-    finally:
-        await m.aclose()
+    run = await built(monitor(agent.url, tableau.url), date(2026, 3, 2))
     globex = by_name(run.digest)["Globex"]
     assert run.digest.current_month == "2026-02"
     assert (globex.source, globex.current, globex.prior_total) == ("a2a", 3_700, 56_000)

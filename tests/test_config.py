@@ -3,8 +3,9 @@ from pathlib import Path
 
 import pytest
 
-from spend_monitor.config import load_config, load_environment, unknown_keys
+from spend_monitor.config import load_config, unknown_keys
 from spend_monitor.errors import ConfigError
+from spend_monitor.settings import load_environment
 
 OLD_SCRIPT_CONFIG = {
     "customers": [

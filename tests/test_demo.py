@@ -9,7 +9,7 @@ import pytest
 
 from cli_helpers import invoke
 from spend_monitor.demo import demo_config, write_demo
-from spend_monitor.monitor import SpendMonitor
+from spend_monitor.launch import embedded
 from spend_monitor.render import render_text
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -29,8 +29,8 @@ pytestmark = pytest.mark.anyio
     ],
 )
 async def test_every_scenario_lands(tmp_path, as_of):
-    monitor = SpendMonitor(demo_config(write_demo(tmp_path, as_of)))
-    run = await monitor.build_digest(as_of)
+    async with embedded(demo_config(write_demo(tmp_path, as_of)), as_of) as services:
+        run = await services.book.run(as_of)
     digest = run.digest
     pace = {p.name: p for p in digest.customers}
     watch = {(w.customer, w.kind): w for w in digest.watch_list}

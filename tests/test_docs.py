@@ -11,10 +11,11 @@ import pytest
 from mcp import Client
 from pydantic import BaseModel
 
-from spend_monitor.config import Config, Environment
+from spend_monitor.config import Config
 from spend_monitor.demo import demo_config, write_demo
-from spend_monitor.mcp_server import build_server
-from spend_monitor.monitor import SpendMonitor
+from spend_monitor.launch import embedded
+from spend_monitor.mcp.server import build_server
+from spend_monitor.settings import Environment
 
 ROOT = Path(__file__).resolve().parent.parent
 SKILL_DIR = ROOT / "skill" / "customer-spend-monitor"
@@ -57,10 +58,8 @@ def test_skill_frontmatter_follows_both_validators():
 
 @pytest.fixture
 async def server_tools(tmp_path):
-    server = build_server(
-        SpendMonitor(demo_config(write_demo(tmp_path, date(2026, 2, 15)))),
-        lambda: date(2026, 2, 15),
-    )
+    as_of = date(2026, 2, 15)
+    server = build_server(embedded(demo_config(write_demo(tmp_path, as_of)), as_of))
     async with Client(server) as client:
         tools = (await client.list_tools()).tools
     return {t.name: set(t.input_schema.get("properties", {})) for t in tools}

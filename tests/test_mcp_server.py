@@ -14,8 +14,8 @@ from mcp import Client, StdioServerParameters
 
 from cli_helpers import invoke
 from spend_monitor.demo import demo_config, write_demo
-from spend_monitor.mcp_server import build_server
-from spend_monitor.monitor import SpendMonitor
+from spend_monitor.launch import embedded
+from spend_monitor.mcp.server import build_server
 
 pytestmark = pytest.mark.anyio
 AS_OF = date(2026, 2, 15)
@@ -40,7 +40,7 @@ def demo_files(tmp_path):
 
 @pytest.fixture(params=["auto", "legacy"])
 async def client(request, demo_files):
-    server = build_server(SpendMonitor(demo_config(demo_files)), lambda: AS_OF)
+    server = build_server(embedded(demo_config(demo_files), AS_OF))
     async with Client(server, mode=request.param) as connected:
         yield connected
 
@@ -149,7 +149,7 @@ async def test_resources_and_prompts(client, monkeypatch):
 
 
 async def test_follow_ups_use_the_cache_until_refresh(demo_files):
-    server = build_server(SpendMonitor(demo_config(demo_files)), lambda: AS_OF)
+    server = build_server(embedded(demo_config(demo_files), AS_OF))
     async with Client(server) as client:
         before = await call(client, "get_customer_pace", customer="Initech")
         with demo_files.revenue.open("a") as handle:
@@ -285,7 +285,7 @@ async def tableau_client(request, tableau, demo_files):
     import csv
 
     from fakes.tableau import revenue_views
-    from spend_monitor.config import Environment, parse_config
+    from spend_monitor.config import parse_config
 
     with demo_files.revenue.open() as handle:
         revenue_views(
@@ -302,12 +302,9 @@ async def tableau_client(request, tableau, demo_files):
         "pat_name": "spend-monitor",
         "views": {"daily_revenue": "view-daily", "service_breakdown": "Revenue/Services"},
     }
-    monitor = SpendMonitor(
-        parse_config(local, "test"), Environment(_env_file=None, tableau_pat_secret="pat-secret")
-    )
-    async with Client(build_server(monitor, lambda: AS_OF), mode=request.param) as connected:
+    services = embedded(parse_config(local, "test"), AS_OF, tableau_pat_secret="pat-secret")
+    async with services, Client(build_server(services), mode=request.param) as connected:
         yield connected
-    await monitor.aclose()
 
 
 async def test_the_tools_over_the_tableau_emulator(tableau_client, tableau):
@@ -326,7 +323,7 @@ async def test_the_tools_over_the_tableau_emulator(tableau_client, tableau):
 
 
 async def test_a_fetch_reports_progress(demo_files):
-    server = build_server(SpendMonitor(demo_config(demo_files)), lambda: AS_OF)
+    server = build_server(embedded(demo_config(demo_files), AS_OF))
     seen = []
 
     async def progress(done, total, message):

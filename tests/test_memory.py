@@ -183,15 +183,13 @@ def test_history_lists_runs_and_a_customers_past_flags(capsys, configure, slack)
 async def test_concurrent_cli_and_mcp_post_exactly_once(configure, slack):
     from mcp import Client
 
-    from spend_monitor.config import load_config, load_environment
-    from spend_monitor.mcp_server import build_server
-    from spend_monitor.monitor import SpendMonitor
+    from spend_monitor.launch import open_settings, services_for
+    from spend_monitor.mcp.server import build_server
+    from spend_monitor.settings import load_environment
 
     configure()
-    env = load_environment()
-    server = build_server(
-        SpendMonitor(load_config(env.config_path), env), lambda: date(2026, 2, 15)
-    )
+    with open_settings(load_environment(), None, False, None) as (settings, _):
+        server = build_server(services_for(settings, date(2026, 2, 15)))
     cli = [str(Path(sys.executable).parent / "spend-monitor"), "digest", "--as-of", "2026-02-15"]
     results = {}
 

@@ -199,13 +199,14 @@ async def test_mcp_post_digest_takes_the_same_path(setup, slack, telegram):
 
     from mcp import Client
 
-    from spend_monitor.config import load_config, load_environment
-    from spend_monitor.mcp_server import build_server
-    from spend_monitor.monitor import SpendMonitor
+    from spend_monitor.launch import open_settings, services_for
+    from spend_monitor.mcp.server import build_server
+    from spend_monitor.settings import load_environment
 
     setup(["Acme", "<!channel>"])
-    monitor = SpendMonitor(load_config(load_environment().config_path), load_environment())
-    async with Client(build_server(monitor, lambda: date(2026, 2, 15))) as client:
+    with open_settings(load_environment(), None, False, None) as (settings, _):
+        services = services_for(settings, date(2026, 2, 15))
+    async with services, Client(build_server(services)) as client:
         result = await client.call_tool("post_digest", {"channels": ["slack"]})
     report = result.structured_content["report"]
     assert [o["channel"] for o in report["outcomes"]] == ["slack"]

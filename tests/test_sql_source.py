@@ -10,10 +10,10 @@ import sqlalchemy
 
 from cli_helpers import invoke
 from postgres import cluster, server_bin
-from spend_monitor.config import Environment, parse_config
+from spend_monitor.config import parse_config
 from spend_monitor.demo import demo_config, write_demo
 from spend_monitor.errors import ConfigError
-from spend_monitor.monitor import SpendMonitor
+from spend_monitor.launch import embedded
 from spend_monitor.render import digest_json
 
 pytestmark = pytest.mark.anyio
@@ -65,20 +65,20 @@ def load(url, rows, table="billing_rows"):
 COLUMNS = {"date": "day", "customer": "account", "service": "product", "amount": "usd"}
 
 
-def sql_monitor(files, url, **sql):
+def sql_config(files, **sql):
     local = demo_config(files)
     data = local.model_dump(mode="json", exclude_none=True, exclude={"local"})
     data["sql"] = {"columns": COLUMNS, **sql}
-    return SpendMonitor(
-        parse_config(data, "test"), Environment(_env_file=None, spend_monitor_sql_url=url)
-    )
+    return parse_config(data, "test")
 
 
-async def digest_of(monitor):
-    try:
-        data = digest_json((await monitor.build_digest(AS_OF)).digest)
-    finally:
-        await monitor.aclose()
+def sql_monitor(files, url, **sql):
+    return embedded(sql_config(files, **sql), AS_OF, spend_monitor_sql_url=url)
+
+
+async def digest_of(services):
+    async with services:
+        data = digest_json((await services.book.run(AS_OF)).digest)
     for customer in data["customers"]:
         customer.pop("source")
     return data
@@ -94,7 +94,7 @@ def database(request, tmp_path):
 async def test_same_digest_as_the_local_file(demo, database):
     files, rows = demo
     load(database, rows)
-    expected = await digest_of(SpendMonitor(demo_config(files)))
+    expected = await digest_of(embedded(demo_config(files), AS_OF))
     assert await digest_of(sql_monitor(files, database, table="billing_rows")) == expected
     query = "SELECT * FROM billing_rows WHERE usd IS NOT NULL"
     assert await digest_of(sql_monitor(files, database, query=query)) == expected
@@ -110,18 +110,19 @@ async def test_injection_shaped_names_are_just_names(demo, database):
             {"day": "2026-01-03", "account": EVIL, "product": "SMS", "usd": 7.0},
         ],
     )
-    monitor = sql_monitor(files, database, table="billing_rows")
-    monitor.config = monitor.config.model_copy(
+    config = sql_config(files, table="billing_rows")
+    config = config.model_copy(
         update={
             "customers": [
-                *monitor.config.customers,
-                monitor.config.customers[0].model_copy(
+                *config.customers,
+                config.customers[0].model_copy(
                     update={"name": EVIL, "display_name": None, "aliases": ()}
                 ),
             ]
         }
     )
-    paces = {p["name"]: p for p in (await digest_of(monitor))["customers"]}
+    services = embedded(config, AS_OF, spend_monitor_sql_url=database)
+    paces = {p["name"]: p for p in (await digest_of(services))["customers"]}
     assert paces[EVIL]["current"] == 7.0
     engine = sqlalchemy.create_engine(database)
     with engine.connect() as db:
@@ -153,6 +154,6 @@ def test_a_password_in_the_config_file_is_refused():
 
 async def test_a_missing_dialect_names_the_package_to_install(demo):
     files, _ = demo
-    monitor = sql_monitor(files, "snowflake://acct/db", table="t")
+    services = sql_monitor(files, "snowflake://acct/db", table="t")
     with pytest.raises(ConfigError, match="pip install snowflake-sqlalchemy"):
-        await monitor.build_digest(AS_OF)
+        await digest_of(services)

@@ -7,10 +7,12 @@ import pytest
 
 from fakes.server import closed_port_url
 from fakes.tableau import revenue_views, split_filter
-from spend_monitor.config import Environment, parse_config
+from spend_monitor.app import diagnostics
+from spend_monitor.app.requests import CheckRequest
+from spend_monitor.config import parse_config
 from spend_monitor.demo import demo_config, write_demo
 from spend_monitor.errors import ConfigError, SourceError
-from spend_monitor.monitor import SpendMonitor
+from spend_monitor.launch import embedded
 from spend_monitor.render import digest_json
 from spend_monitor.sources.display_values import parse_amount, parse_day, parse_month
 from spend_monitor.sources.tableau import batches, escape_filter_value
@@ -29,8 +31,8 @@ def rows_for(names, jan=3_100.0, feb=1_400.0):
     return out
 
 
-def monitor_for(url, customers=(), views=None, extra=None, secret=SECRET):
-    config = parse_config(
+def config_for(url, customers=(), views=None, extra=None):
+    return parse_config(
         {
             "customers": [c if isinstance(c, dict) else {"name": c} for c in customers],
             "tableau": {
@@ -48,14 +50,15 @@ def monitor_for(url, customers=(), views=None, extra=None, secret=SECRET):
         },
         "test config",
     )
-    return SpendMonitor(config, Environment(_env_file=None, tableau_pat_secret=secret))
 
 
-async def digest(monitor, as_of=AS_OF):
-    try:
-        return (await monitor.build_digest(as_of)).digest
-    finally:
-        await monitor.aclose()
+def monitor_for(url, customers=(), views=None, extra=None, secret=SECRET):
+    return embedded(config_for(url, customers, views, extra), AS_OF, tableau_pat_secret=secret)
+
+
+async def digest(services, as_of=AS_OF):
+    async with services:
+        return (await services.book.run(as_of)).digest
 
 
 async def test_the_demo_through_tableau_matches_the_local_file(tableau, tmp_path):
@@ -67,16 +70,15 @@ async def test_the_demo_through_tableau_matches_the_local_file(tableau, tmp_path
         ]
     revenue_views(tableau, rows)
     local = demo_config(files)
-    monitor = monitor_for(tableau.url, [c.model_dump() for c in local.customers])
-    monitor.config = monitor.config.model_copy(
+    config = config_for(tableau.url, [c.model_dump() for c in local.customers]).model_copy(
         update={
             "escalation_tracker_path": local.escalation_tracker_path,
             "engdesk_tracker_glob": local.engdesk_tracker_glob,
             "thresholds": local.thresholds,
         }
     )
-    from_tableau = digest_json(await digest(monitor))
-    from_local = digest_json(await digest(SpendMonitor(local)))
+    from_tableau = digest_json(await digest(embedded(config, AS_OF, tableau_pat_secret=SECRET)))
+    from_local = digest_json(await digest(embedded(local, AS_OF)))
     for customer in from_tableau["customers"]:
         assert customer.pop("source") == "tableau"
     for customer in from_local["customers"]:
@@ -231,9 +233,8 @@ async def test_without_configured_customers_each_view_is_fetched_once(tableau):
 
 async def test_check_signs_in_and_reports_columns(tableau):
     revenue_views(tableau, rows_for(["Acme"]))
-    monitor = monitor_for(tableau.url, ["Acme"])
-    report = await monitor.check(AS_OF)
-    await monitor.aclose()
+    async with monitor_for(tableau.url, ["Acme"]) as services:
+        report = await diagnostics.check(services, CheckRequest())
     assert "daily_revenue: Account Name, Date, Revenue" in report.source.detail
     assert "service_breakdown: Account Name, Date, Service, Revenue" in report.source.detail
 

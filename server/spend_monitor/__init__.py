@@ -1,10 +1,11 @@
 """Customer Spend Monitor: revenue pace per customer, what drives it, and a morning digest."""
 
-from .config import Config, Environment, load_config
+from .app.answers import DigestRun
+from .app.services import Services
+from .config import Config, load_config
 from .domain.models import Digest, Pace, WatchItem
 from .errors import ConfigError, SourceError, SpendMonitorError
-from .monitor import SpendMonitor
-from .views import DigestRun
+from .settings import Environment, Settings
 
 __version__ = "0.1.0"
 
@@ -15,8 +16,9 @@ __all__ = [
     "DigestRun",
     "Environment",
     "Pace",
+    "Services",
+    "Settings",
     "SourceError",
-    "SpendMonitor",
     "SpendMonitorError",
     "WatchItem",
     "__version__",

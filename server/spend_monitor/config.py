@@ -1,7 +1,7 @@
-"""The config file and the environment, parsed and validated once at start-up.
+"""The config file, parsed and validated once at start-up.
 
-The old script's `config.json` loads unchanged; every newer key is optional. Secrets come only
-from the environment or `.env` (this is the one module that reads them) and are `SecretStr`.
+The old script's `config.json` loads unchanged; every newer key is optional. Secrets never live
+here: they come from the environment (`settings.py`).
 """
 
 from __future__ import annotations
@@ -16,12 +16,10 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    SecretStr,
     ValidationError,
     field_validator,
     model_validator,
 )
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .domain.models import Customer, MethodChoice, SourceName, Thresholds
 from .errors import ConfigError
@@ -238,33 +236,6 @@ class Config(Section):
         return SourceChain(primary="sql")
 
 
-class Environment(BaseSettings):
-    """Variables the code reads, from the process environment or `.env` in the working dir."""
-
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
-
-    tableau_pat_secret: SecretStr | None = None
-    slack_bot_token: SecretStr | None = None
-    telegram_bot_token: SecretStr | None = None
-    config_path: Path = DEFAULT_CONFIG_PATH
-    dry_run: bool = False
-    spend_monitor_mcp_token: SecretStr | None = None
-    spend_monitor_state: Path | None = None
-    spend_monitor_sql_url: SecretStr | None = None
-    xdg_state_home: Path | None = None
-
-    def secrets(self) -> list[str]:
-        """Every secret value, for redaction from logs and errors."""
-        values = (
-            self.tableau_pat_secret,
-            self.slack_bot_token,
-            self.telegram_bot_token,
-            self.spend_monitor_mcp_token,
-            self.spend_monitor_sql_url,
-        )
-        return [v.get_secret_value() for v in values if v and v.get_secret_value()]
-
-
 def _json_path(loc: tuple[int | str, ...]) -> str:
     path = ""
     for part in loc:
@@ -323,13 +294,3 @@ def load_config(path: Path) -> Config:
     if not isinstance(data, dict):
         raise ConfigError(f"{path} must hold a JSON object", "see config/example-config.json")
     return parse_config(data, str(path))
-
-
-def load_environment() -> Environment:
-    try:
-        return Environment()
-    except ValidationError as exc:
-        problems = [
-            f"environment variable {str(e['loc'][0]).upper()}: {e['msg']}" for e in exc.errors()
-        ]
-        raise ConfigError("bad environment variable", problems=problems) from None

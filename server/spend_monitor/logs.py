@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
 import sys
+import tempfile
+import traceback
 from collections.abc import Iterable
+from pathlib import Path
 
 # A Telegram bot token sits in its API URL path; mask the shape wherever it appears.
 TELEGRAM_TOKEN = re.compile(r"\d{6,12}:[A-Za-z0-9_-]{20,}")
@@ -40,3 +44,13 @@ def setup_logging(verbose: int, secrets: Iterable[str]) -> None:
     root.setLevel(level)
     for noisy in ("httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def crash_report(error: BaseException, secrets: Iterable[str]) -> Path:
+    """Write an unexpected error's full trace (secrets masked) to a file; the user sees one
+    line naming it instead of a traceback."""
+    trace = "".join(traceback.format_exception(error))
+    handle, name = tempfile.mkstemp(prefix="spend-monitor-crash-", suffix=".log")
+    with os.fdopen(handle, "w", encoding="utf-8") as out:
+        out.write(redact(trace, secrets))
+    return Path(name)

@@ -14,13 +14,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from .domain.models import Digest, PastDigest, Snooze
+from .domain.models import Digest, Flag, PastDigest, Snooze, SnoozeKind, SourceName
 from .errors import StoreError
-from .views import PastFlag, RunInfo
 
 # Each entry moves the schema one version forward; never edit one that has shipped.
 MIGRATIONS: tuple[str, ...] = (
@@ -93,10 +92,36 @@ BUSY_TIMEOUT = 10.0
 PostStatus = Literal["sending", "sent", "failed"]
 
 
+class PastFlag(BaseModel):
+    """A customer's numbers and flag in an earlier run."""
+
+    run_id: int
+    as_of: date
+    flag: Flag
+    status: str
+    current: float | None
+    baseline: float | None
+    change_pct: float | None
+    posted: bool
+
+
+class RunInfo(BaseModel):
+    """One recorded run and what became of its posts."""
+
+    id: int
+    as_of: date
+    data_through: date
+    source: SourceName
+    method: str
+    outcome: str
+    created_at: str
+    posts: list[dict[str, Any]]
+
+
 class Ack(BaseModel):
     id: int
     customer: str
-    kind: str | None
+    kind: SnoozeKind | None
     since: date
     until: date
     change_pct: float | None
@@ -106,11 +131,6 @@ class Ack(BaseModel):
         return Snooze.model_validate(
             self.model_dump(include={"customer", "kind", "until", "change_pct"})
         )
-
-
-def default_path(state_home: Path | None) -> Path:
-    """Under the user's state directory ($XDG_STATE_HOME, else ~/.local/state)."""
-    return (state_home or Path.home() / ".local" / "state") / "spend-monitor" / "state.db"
 
 
 def _now() -> str:
@@ -350,7 +370,7 @@ class Store:
     def add_ack(
         self,
         customer: str,
-        kind: str | None,
+        kind: SnoozeKind | None,
         since: date,
         days: int,
         change_pct: float | None,

@@ -14,6 +14,8 @@ MethodChoice = Literal["auto", "prorated", "same_days", "weekday"]
 Flag = Literal["growing", "declining", "normal", "new", "inactive", "unavailable"]
 DriverKind = Literal["new", "vanished", "grew", "shrank", "steady"]
 WatchKind = Literal["pace_drop", "escalations", "stale_ticket", "vanished_line_item"]
+# What an acknowledgement can snooze: a customer's pace alert or one kind of watch item.
+SnoozeKind = Literal["pace", "pace_drop", "escalations", "stale_ticket", "vanished_line_item"]
 # Since the last posted digest: first time flagged, still flagged, or back after a snooze.
 Novelty = Literal["new", "ongoing", "reopened"]
 
@@ -194,7 +196,7 @@ class Snooze(Frozen):
     """An acknowledged alert, hidden until `until` unless it gets worse."""
 
     customer: str
-    kind: WatchKind | Literal["pace"] | None = None
+    kind: SnoozeKind | None = None
     until: date
     change_pct: float | None = None
 

@@ -1,11 +1,24 @@
 """Turn one `Digest` into text for each destination: one layout, a style per destination."""
 
+from collections.abc import Callable
+from typing import Literal
+
+from ..domain.models import Digest
 from .json import digest_json, render_json
 from .layout import Section, Style, layout
 from .markdown import render_markdown
 from .text import render_text
 
+DigestFormat = Literal["text", "markdown", "json"]
+RENDERERS: dict[DigestFormat, Callable[[Digest], str]] = {
+    "text": render_text,
+    "markdown": render_markdown,
+    "json": render_json,
+}
+
 __all__ = [
+    "RENDERERS",
+    "DigestFormat",
     "Section",
     "Style",
     "digest_json",

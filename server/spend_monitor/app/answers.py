@@ -1,16 +1,28 @@
-"""What `SpendMonitor` answers to its front ends: one model per question, shared by CLI and MCP."""
+"""What the use cases answer: one model per question, the same for the CLI and the MCP tools."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .channels.base import PostOutcome
-from .domain.models import ChannelName, Customer, Digest, Driver, Flag, Pace, WatchItem
-from .sources.base import RevenueSnapshot, SourceStatus
+from ..channels.base import PostOutcome
+from ..domain.models import (
+    ChannelName,
+    Customer,
+    Digest,
+    Driver,
+    Flag,
+    Pace,
+    PaceMethod,
+    SnoozeKind,
+    SourceName,
+    WatchItem,
+)
+from ..render import DigestFormat
+from ..sources.base import RevenueSnapshot, SourceStatus
+from ..store import PastFlag, RunInfo
 
 
 class DailyPoint(BaseModel):
@@ -40,8 +52,8 @@ class ServiceBreakdown(BaseModel):
     data_through: date
     flag: Flag
     change_pct: float | None
-    method: str
-    source: str
+    method: PaceMethod
+    source: SourceName
     error: str | None
     services: list[Driver]
     current_month_daily: list[DailyPoint]
@@ -54,19 +66,6 @@ class WatchList(BaseModel):
     items: list[WatchItem]
 
 
-class PastFlag(BaseModel):
-    """A customer's numbers and flag in an earlier run (from the state store)."""
-
-    run_id: int
-    as_of: date
-    flag: str
-    status: str
-    current: float | None
-    baseline: float | None
-    change_pct: float | None
-    posted: bool
-
-
 class CustomerHistory(BaseModel):
     customer: str
     display_name: str
@@ -77,24 +76,13 @@ class CustomerHistory(BaseModel):
     note: str | None = None
 
 
-class RunInfo(BaseModel):
-    id: int
-    as_of: date
-    data_through: date
-    source: str
-    method: str
-    outcome: str
-    created_at: str
-    posts: list[dict[str, Any]]
-
-
 class RunHistory(BaseModel):
     runs: list[RunInfo]
 
 
 class Acknowledged(BaseModel):
     customer: str
-    kind: str | None
+    kind: SnoozeKind | None
     until: date
     change_pct: float | None = Field(
         description="the change when acknowledged; 10 points "
@@ -111,7 +99,7 @@ class CustomerList(BaseModel):
 class DigestPreview(BaseModel):
     as_of: date
     data_through: date
-    format: str
+    format: DigestFormat
     text: str
     partial: bool = Field(description="true when some customer's data is unavailable")
     unavailable: list[str]

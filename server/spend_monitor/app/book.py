@@ -1,0 +1,131 @@
+"""The book: the day's revenue snapshot and the digest computed from it, both cached.
+
+The snapshot is kept for `mcp.cache_ttl_minutes` so an agent's follow-up questions cost no
+fetch; the digest computed from a snapshot is kept with it, so a follow-up costs no
+recomputation either. What the state store adds (new/ongoing markers, snoozes) is applied on
+every call, so an acknowledgement shows at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import date, timedelta
+from typing import TYPE_CHECKING
+
+from ..domain.alerts import apply_snoozes, mark_news
+from ..domain.customers import CustomerIndex
+from ..domain.digest import build_digest
+from ..domain.models import Customer, Digest, MethodChoice, PastDigest, Snooze
+from ..domain.periods import public_holidays
+from ..errors import UnknownCustomerError
+from ..sources import RevenueSnapshot
+from ..trackers import read_trackers
+from .answers import DigestRun
+
+if TYPE_CHECKING:
+    from .services import Services
+
+# Tickets can sit idle for weeks; look this far back for holidays when counting business days.
+HOLIDAY_LOOKBACK_DAYS = 120
+Progress = Callable[[float, float, str], Awaitable[None]]
+
+
+class Book:
+    def __init__(self, services: Services, clock: Callable[[], float]) -> None:
+        self._services = services
+        self._clock = clock
+        self._snapshots: dict[date, tuple[float, RevenueSnapshot]] = {}
+        self._digests: dict[tuple[date, MethodChoice], tuple[RevenueSnapshot, Digest]] = {}
+        self.last_digest: Digest | None = None
+
+    async def snapshot(
+        self, as_of: date, refresh: bool = False, progress: Progress | None = None
+    ) -> RevenueSnapshot:
+        """The whole book for `as_of`, fetched once per cache lifetime."""
+        services = self._services
+        ttl = services.config.mcp.cache_ttl_minutes * 60
+        cached = self._snapshots.get(as_of)
+        if cached and not refresh and self._clock() - cached[0] < ttl:
+            return cached[1]
+        if progress:
+            await progress(0, 2, f"fetching revenue from {services.source.name}")
+        configured = [c.name for c in services.config.customers] or None
+        snapshot = await services.source.fetch(as_of, configured)
+        if ttl > 0:
+            self._snapshots[as_of] = (self._clock(), snapshot)
+        if progress:
+            await progress(1, 2, "computing pace")
+        return snapshot
+
+    def customers_in(self, snapshot: RevenueSnapshot) -> list[Customer]:
+        """Configured customers, or everyone the data has when none are configured."""
+        configured = self._services.config.customers
+        return list(configured) or [Customer(name=k) for k in snapshot.customers]
+
+    def find(self, name: str, known: Sequence[Customer]) -> Customer:
+        index = CustomerIndex(known)
+        found = index.find(name)
+        if found is None:
+            raise UnknownCustomerError(name, index.suggestions(name))
+        return found
+
+    def _computed(self, snapshot: RevenueSnapshot, method: MethodChoice) -> Digest:
+        """The whole book's digest before memory is applied, once per snapshot and method."""
+        key = (snapshot.period.as_of, method)
+        cached = self._digests.get(key)
+        if cached is not None and cached[0] is snapshot:
+            return cached[1]
+        config = self._services.config
+        as_of = snapshot.period.as_of
+        trackers = read_trackers(config.escalation_tracker_path, config.engdesk_tracker_glob)
+        digest = build_digest(
+            self.customers_in(snapshot),
+            snapshot.customers,
+            snapshot.period,
+            method,
+            config.thresholds,
+            escalations=trackers.escalations,
+            tickets=trackers.tickets,
+            holidays=public_holidays(
+                config.holidays_country, as_of - timedelta(days=HOLIDAY_LOOKBACK_DAYS), as_of
+            ),
+            errors=[*snapshot.warnings, *trackers.warnings],
+        )
+        self._digests[key] = (snapshot, digest)
+        return digest
+
+    async def run(
+        self,
+        as_of: date,
+        customer: str | None = None,
+        method: MethodChoice | None = None,
+        refresh: bool = False,
+        progress: Progress | None = None,
+    ) -> DigestRun:
+        """The digest for `as_of` (or one customer's part of it), with what memory adds."""
+        snapshot = await self.snapshot(as_of, refresh, progress)
+        digest = self._computed(snapshot, method or self._services.config.pace_method)
+        if customer is not None:
+            found = self.find(customer, self.customers_in(snapshot))
+            digest = digest.model_copy(
+                update={
+                    "customers": tuple(p for p in digest.customers if p.name == found.name),
+                    "watch_list": tuple(w for w in digest.watch_list if w.customer == found.name),
+                }
+            )
+        digest = self._with_memory(digest, as_of)
+        if customer is None:
+            self.last_digest = digest
+        return DigestRun(digest=digest, snapshot=snapshot)
+
+    def _with_memory(self, digest: Digest, as_of: date) -> Digest:
+        """New / ongoing / recovered markers and snoozes, from the state store."""
+        memory = self._services.memory
+        history: list[PastDigest] = memory.attempt(lambda store: store.posted_before(as_of), [])
+        snoozes: list[Snooze] = memory.attempt(
+            lambda store: [a.snooze() for a in store.active_acks(as_of)], []
+        )
+        digest = apply_snoozes(mark_news(digest, history), snoozes)
+        if memory.problem:
+            digest = digest.model_copy(update={"errors": (*digest.errors, memory.problem)})
+        return digest

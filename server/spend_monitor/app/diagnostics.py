@@ -1,0 +1,49 @@
+"""`check`: is the set-up right? The config's likely typos, the source, the channels' tokens
+(asked of Slack and Telegram themselves) and the trackers, in one report."""
+
+from __future__ import annotations
+
+from ..config import unknown_keys
+from ..errors import SpendMonitorError
+from ..trackers import read_trackers
+from .answers import ChannelStatus, CheckReport
+from .requests import CheckRequest
+from .services import Services
+
+
+def config_warnings(services: Services) -> list[str]:
+    """Problems worth a warning on every command: unknown keys and half-set-up channels."""
+    warnings = [f"unknown config key {key!r} (a typo?)" for key in unknown_keys(services.config)]
+    warnings += [
+        f"{s.channel}: {s.detail}"
+        for s in services.channel_statuses()
+        if not s.ready and s.detail != "not configured"
+    ]
+    return warnings
+
+
+async def _verify(services: Services, status: ChannelStatus) -> ChannelStatus:
+    """Ask the API whether the token works (Slack auth.test, Telegram getMe)."""
+    if not status.ready:
+        return status
+    try:
+        who = await services.channel(status.channel).verify()
+    except SpendMonitorError as exc:
+        return status.model_copy(update={"verified": False, "detail": f"rejected: {exc}"})
+    return status.model_copy(update={"verified": True, "detail": f"token ok ({who})"})
+
+
+async def check(services: Services, request: CheckRequest) -> CheckReport:
+    config = services.config
+    trackers = read_trackers(config.escalation_tracker_path, config.engdesk_tracker_glob)
+    return CheckReport(
+        config_warnings=config_warnings(services),
+        source=await services.source.status(services.day(request.as_of)),
+        customers=[c.label for c in config.customers],
+        channels=[await _verify(services, s) for s in services.channel_statuses()],
+        trackers=[
+            f"escalations: {len(trackers.escalations)} entries",
+            f"ENGDESK tickets: {len(trackers.tickets)}",
+            *trackers.warnings,
+        ],
+    )

@@ -1,0 +1,183 @@
+"""One function per command: build the operation's request from the flags, call one use case,
+print its answer, and return the exit status. Everything big stays inside the event loop."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from ..app import acknowledge, backtest, diagnostics, publishing, questions
+from ..app.answers import CheckReport
+from ..app.requests import (
+    AckRequest,
+    BacktestRequest,
+    BreakdownRequest,
+    CheckRequest,
+    CustomersRequest,
+    HistoryRequest,
+    PaceRequest,
+    PostRequest,
+    RepostRequest,
+    Request,
+    RunsRequest,
+    WatchRequest,
+    parse,
+)
+from ..app.services import Services
+from ..domain.backtest import BacktestReport
+from ..errors import EXIT_OK, EXIT_PARTIAL, ConfigError
+from ..render import RENDERERS
+
+Command = Callable[[argparse.Namespace, Services], Awaitable[int]]
+
+
+def given(args: argparse.Namespace, *names: str, **renamed: str) -> dict[str, Any]:
+    """The flags the user gave (None means "not given": the request's default applies);
+    `renamed` maps a request field to the flag's dest where they differ."""
+    fields = {name: name for name in names} | renamed
+    values = {field: getattr(args, dest, None) for field, dest in fields.items()}
+    return {field: value for field, value in values.items() if value is not None}
+
+
+def note(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+def emit(text: str, output: Path | None) -> None:
+    if output is None:
+        sys.stdout.write(text)
+        return
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot write {output}: {exc.strerror}", "check --output") from None
+
+
+def print_model(model: BaseModel) -> None:
+    sys.stdout.write(model.model_dump_json(indent=2) + "\n")
+
+
+async def digest(args: argparse.Namespace, services: Services) -> int:
+    only = ["slack"] if args.slack_only else ["telegram"] if args.telegram_only else None
+    request = parse(
+        PostRequest,
+        {
+            **given(args, "as_of", "customer", "method", charts_dir="charts"),
+            "channels": only,
+            "dry_run": args.dry_run or args.demo,
+            "force": args.force,
+        },
+    )
+    run, report = await publishing.publish(services, request)
+    emit(RENDERERS[args.format](run.digest), args.output)
+    if args.output:
+        note(f"digest written to {args.output}")
+    if args.charts:
+        note(f"{len(report.charts)} chart(s) written to {args.charts}")
+    note(report.message)
+    for pace in run.digest.unavailable:
+        note(f"warning: {pace.display_name}: data unavailable — {pace.error}")
+    for problem in run.digest.errors:
+        note(f"warning: {problem}")
+    return EXIT_PARTIAL if run.partial or report.failed else EXIT_OK
+
+
+def _print_check(report: CheckReport) -> None:
+    out = sys.stdout.write
+    out(f"source: {report.source.source} — {report.source.detail}\n")
+    out(f"customers: {', '.join(report.customers) or 'all customers found in the data'}\n")
+    for channel in report.channels:
+        out(f"{channel.channel}: {channel.detail}\n")
+    for line in report.trackers:
+        out(f"trackers: {line}\n")
+
+
+async def check(args: argparse.Namespace, services: Services) -> int:
+    report = await diagnostics.check(services, parse(CheckRequest, given(args, "as_of")))
+    _print_check(report)
+    return EXIT_OK if report.ok else EXIT_PARTIAL
+
+
+def _answer(
+    request: type[Request], ask: Callable[[Services, Any], Awaitable[BaseModel]]
+) -> Command:
+    """A command that prints one use case's answer as JSON."""
+
+    async def command(args: argparse.Namespace, services: Services) -> int:
+        fields = request.model_fields
+        print_model(await ask(services, parse(request, given(args, *fields))))
+        return EXIT_OK
+
+    return command
+
+
+async def history(args: argparse.Namespace, services: Services) -> int:
+    if args.customer:
+        request = parse(HistoryRequest, given(args, "customer", "days", "as_of"))
+        print_model(await questions.history(services, request))
+    else:
+        print_model(questions.runs(services, parse(RunsRequest, given(args, "limit"))))
+    return EXIT_OK
+
+
+async def repost(args: argparse.Namespace, services: Services) -> int:
+    request = parse(RepostRequest, given(args, "run", day="run_date"))
+    report = await publishing.repost(services, request)
+    note(report.message)
+    return EXIT_PARTIAL if report.failed else EXIT_OK
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1%}"
+
+
+def _print_backtest(report: BacktestReport, fmt: str) -> None:
+    if fmt == "json":
+        data = {
+            "from": report.start,
+            "to": report.end,
+            "days": report.days,
+            "methods": {
+                name: score.model_dump(include={"n", "mdape", "mape", "false_alarm_rate"})
+                for name, score in report.methods.items()
+            },
+        }
+        sys.stdout.write(json.dumps(data, indent=2) + "\n")
+        return
+    sys.stdout.write(
+        f"Backtest {report.start} to {report.end}, days {report.days}, "
+        f"{report.customers} customers\n"
+        f"{'method':<10} {'n':>6} {'MdAPE':>8} {'MAPE':>8} {'false alarms':>13}\n"
+    )
+    for name, score in report.methods.items():
+        sys.stdout.write(
+            f"{name:<10} {score.n:>6} {_pct(score.mdape):>8} {_pct(score.mape):>8} "
+            f"{_pct(score.false_alarm_rate):>8} of {score.stable_cases}\n"
+        )
+
+
+async def run_backtest(args: argparse.Namespace, services: Services) -> int:
+    request = parse(BacktestRequest, given(args, "start", "end", "days"))
+    _print_backtest(await backtest.backtest(services, request), args.format)
+    return EXIT_OK
+
+
+COMMANDS: dict[str, Command] = {
+    "digest": digest,
+    "check": check,
+    "pace": _answer(PaceRequest, questions.pace),
+    "breakdown": _answer(BreakdownRequest, questions.breakdown),
+    "watch": _answer(WatchRequest, questions.watch),
+    "customers": _answer(CustomersRequest, questions.customers),
+    "ack": _answer(AckRequest, acknowledge.acknowledge),
+    "history": history,
+    "repost": repost,
+    "backtest": run_backtest,
+}
