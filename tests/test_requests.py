@@ -2,6 +2,7 @@
 with the same message, unknown arguments are refused, and an empty variable is unset."""
 
 from datetime import date
+from pathlib import Path
 
 import pytest
 from mcp import Client
@@ -148,3 +149,15 @@ def test_an_empty_token_is_unset_everywhere(capsys, tmp_path, monkeypatch, slack
     assert run.code == 0, run.err
     assert "no channel configured: nothing posted" in run.err
     assert slack.messages == []
+
+
+def test_an_unexpected_error_is_one_line_naming_the_trace_file(capsys, tmp_path):
+    taken = tmp_path / "charts"
+    taken.write_text("a file, not a folder")
+    result = invoke(capsys, "digest", "--demo", "--as-of", "2026-02-15", "--charts", str(taken))
+    assert result.code == 1
+    (line,) = result.err.strip().splitlines()
+    assert line.startswith("error: unexpected FileExistsError — a bug; the full trace is in ")
+    trace = Path(line.rpartition(" ")[2])
+    assert "Traceback" in trace.read_text()
+    assert "Traceback" not in result.err

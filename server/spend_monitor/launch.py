@@ -7,8 +7,9 @@ The CLI and the MCP server each import this; neither imports the other.
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -16,7 +17,11 @@ from pathlib import Path
 from .app.services import Services
 from .clock import today_in
 from .config import DEFAULT_TIMEZONE, Config, load_config
-from .settings import Environment, Settings, config_path, isolated_environment
+from .errors import EXIT_USAGE, ConfigError, SpendMonitorError
+from .logs import crash_report, redact, setup_logging
+from .settings import Environment, Settings, config_path, isolated_environment, load_environment
+
+EXIT_INTERRUPTED = 130
 
 
 def as_of_date(text: str) -> date:
@@ -64,6 +69,36 @@ def open_settings(
             yield Settings(demo_config(write_demo(Path(tmp), day)), env), day
     else:
         yield Settings(load_config(config_path(config, env)), env), as_of
+
+
+def run_front_end(args: argparse.Namespace, body: Callable[[Settings, date | None], int]) -> int:
+    """Start as every front end does (environment, logging, settings), run `body`, and turn
+    whatever goes wrong into one line on stderr and an exit status — never a traceback."""
+    secrets: list[str] = []
+    try:
+        env = load_environment()
+        secrets = env.secrets()
+        setup_logging(args.verbose, secrets)
+        with open_settings(env, args.config, args.demo, args.as_of) as (settings, as_of):
+            return body(settings, as_of)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            _note(redact(f"error: {problem}", secrets))
+        return exc.exit_code
+    except SpendMonitorError as exc:
+        _note(redact(f"error: {exc}", secrets))
+        return exc.exit_code
+    except KeyboardInterrupt:
+        _note("interrupted")
+        return EXIT_INTERRUPTED
+    except Exception as exc:
+        where = crash_report(exc, secrets)
+        _note(f"error: unexpected {type(exc).__name__} — a bug; the full trace is in {where}")
+        return EXIT_USAGE
+
+
+def _note(message: str) -> None:
+    print(message, file=sys.stderr)
 
 
 def services_for(settings: Settings, as_of: date | None) -> Services:

@@ -11,20 +11,17 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from datetime import date
 from typing import NoReturn
 
 import anyio
 
 from ..app.diagnostics import config_warnings
 from ..app.services import Services
-from ..errors import ConfigError, SpendMonitorError
-from ..launch import open_settings, services_for
-from ..logs import crash_report, redact, setup_logging
-from ..settings import load_environment
+from ..launch import run_front_end, services_for
+from ..settings import Settings
 from .commands import COMMANDS, note
 from .parser import build_parser, legacy_parser
-
-EXIT_INTERRUPTED = 130
 
 
 def _execute(args: argparse.Namespace, services: Services) -> int:
@@ -44,34 +41,17 @@ def _execute(args: argparse.Namespace, services: Services) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    secrets: list[str] = []
-    try:
-        env = load_environment()
-        secrets = env.secrets()
-        setup_logging(args.verbose, secrets)
-        with open_settings(env, args.config, args.demo, args.as_of) as (settings, as_of):
-            if args.command == "serve":
-                from ..mcp.transport import ServeOptions, serve
+    def body(settings: Settings, as_of: date | None) -> int:
+        if args.command == "serve":
+            from ..mcp.transport import ServeOptions, serve
 
-                return serve(ServeOptions.from_args(args), settings, as_of)
-            services = services_for(settings, as_of)
-            for warning in config_warnings(services):
-                note(f"warning: {warning}")
-            return _execute(args, services)
-    except ConfigError as exc:
-        for problem in exc.problems:
-            note(redact(f"error: {problem}", secrets))
-        return exc.exit_code
-    except SpendMonitorError as exc:
-        note(redact(f"error: {exc}", secrets))
-        return exc.exit_code
-    except KeyboardInterrupt:
-        note("interrupted")
-        return EXIT_INTERRUPTED
-    except Exception as exc:
-        where = crash_report(exc, secrets)
-        note(f"error: unexpected {type(exc).__name__} — a bug; the full trace is in {where}")
-        return 1
+            return serve(ServeOptions.from_args(args), settings, as_of)
+        services = services_for(settings, as_of)
+        for warning in config_warnings(services):
+            note(f"warning: {warning}")
+        return _execute(args, services)
+
+    return run_front_end(args, body)
 
 
 def main(argv: Sequence[str] | None = None) -> NoReturn:

@@ -8,10 +8,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from .. import __version__
-from ..errors import SpendMonitorError
-from ..launch import add_common_options, open_settings
-from ..logs import redact, setup_logging
-from ..settings import load_environment
+from ..launch import add_common_options, run_front_end
 from .transport import ServeOptions, add_server_options, serve
 
 
@@ -28,16 +25,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> NoReturn:
     args = build_parser().parse_args(argv)
-    secrets: list[str] = []
-    try:
-        env = load_environment()
-        secrets = env.secrets()
-        setup_logging(args.verbose, secrets)
-        with open_settings(env, args.config, args.demo, args.as_of) as (settings, as_of):
-            sys.exit(serve(ServeOptions.from_args(args), settings, as_of))
-    except SpendMonitorError as exc:
-        for problem in getattr(exc, "problems", [str(exc)]):
-            print(redact(f"spend-monitor-mcp: error: {problem}", secrets), file=sys.stderr)
-        sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        sys.exit(130)
+    sys.exit(
+        run_front_end(
+            args, lambda settings, as_of: serve(ServeOptions.from_args(args), settings, as_of)
+        )
+    )
