@@ -1,7 +1,6 @@
 """The docs cannot drift from the code: the skill's frontmatter, the tools it names, and the
 configuration keys and environment variables are checked against the code."""
 
-import json
 import re
 import typing
 from datetime import date
@@ -15,45 +14,9 @@ from spend_monitor.config import Config
 from spend_monitor.demo import demo_config, write_demo
 from spend_monitor.launch import embedded
 from spend_monitor.mcp.server import build_server
-from spend_monitor.settings import Environment
+from test_skill import ENV_VARS, SKILL_DIR, frontmatter
 
 ROOT = Path(__file__).resolve().parent.parent
-SKILL_DIR = ROOT / "skill" / "customer-spend-monitor"
-ALLOWED_KEYS = {"name", "description", "license", "allowed-tools", "metadata"}
-
-
-def frontmatter(path: Path) -> tuple[dict[str, object], str]:
-    text = path.read_text(encoding="utf-8")
-    match = re.match(r"^---\n(.*?)\n---\n(.*)$", text, re.S)
-    assert match, "SKILL.md must start with a --- frontmatter block"
-    fields: dict[str, object] = {}
-    for line in match[1].splitlines():
-        key, _, value = line.partition(":")
-        fields[key.strip()] = json.loads(value) if key == "metadata" else value.strip()
-    return fields, match[2]
-
-
-ENV_VARS = {name.upper() for name in Environment.model_fields}
-
-
-def test_skill_frontmatter_follows_both_validators():
-    fields, body = frontmatter(SKILL_DIR / "SKILL.md")
-    assert set(fields) <= ALLOWED_KEYS
-    assert fields["name"] == SKILL_DIR.name
-    assert re.fullmatch(r"[a-z0-9-]{1,64}", str(fields["name"]))
-    description = str(fields["description"])
-    assert 0 < len(description) < 160
-    assert "<" not in description
-    assert ">" not in description
-    openclaw = fields["metadata"]["openclaw"]
-    assert openclaw["emoji"]
-    assert openclaw["requires"]["config"] == ["mcp.servers.spend-monitor"]
-    assert openclaw["install"][0]["package"] == "customer-spend-monitor"
-    assert {v["name"] for v in openclaw["envVars"]} == ENV_VARS
-    assert len(body.split()) >= 80
-    assert len(body.splitlines()) < 500
-    assert body.count("\n## ") >= 3
-    assert "NO_REPLY" in body
 
 
 @pytest.fixture

@@ -6,7 +6,9 @@ here: they come from the environment (`settings.py`).
 
 from __future__ import annotations
 
+import glob
 import json
+import logging
 import re
 from pathlib import Path
 from typing import Any, Literal
@@ -23,6 +25,8 @@ from pydantic import (
 
 from .domain.models import Customer, MethodChoice, SourceName, Thresholds
 from .errors import ConfigError
+
+log = logging.getLogger(__name__)
 
 DEFAULT_CONFIG_PATH = Path("config/config.json")
 DEFAULT_TIMEZONE = "America/Chicago"
@@ -293,4 +297,42 @@ def load_config(path: Path) -> Config:
         raise ConfigError(f"cannot read {path}: {exc}", "check the file's permissions") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path} must hold a JSON object", "see config/example-config.json")
-    return parse_config(data, str(path))
+    return resolve_paths(parse_config(data, str(path)), path.parent)
+
+
+def _beside(key: str, value: str, folder: Path) -> str:
+    """`value` resolved against the config file's folder, unless it is absolute or exists only
+    relative to the working directory (where the old script looked), which warns."""
+    path = Path(value).expanduser()
+    if path.is_absolute():
+        return str(path)
+    beside = folder / path
+    if not glob.glob(str(beside)) and glob.glob(value):
+        log.warning(
+            "%s: %r was found relative to the working directory, not the config file's folder "
+            "%s; this still works but will stop working when run from elsewhere — write it "
+            "relative to the config file or as an absolute path",
+            key,
+            value,
+            folder,
+        )
+        return str(Path.cwd() / path)
+    return str(beside)
+
+
+def resolve_paths(config: Config, folder: Path) -> Config:
+    """Relative paths in a config name files beside it, so a cron job or an agent finds them
+    from any working directory."""
+    folder = folder.absolute()
+    update: dict[str, Any] = {}
+    for key in ("escalation_tracker_path", "state_path"):
+        if (value := getattr(config, key)) is not None:
+            update[key] = Path(_beside(key, str(value), folder))
+    if config.engdesk_tracker_glob is not None:
+        update["engdesk_tracker_glob"] = _beside(
+            "engdesk_tracker_glob", config.engdesk_tracker_glob, folder
+        )
+    if config.local is not None:
+        local_path = Path(_beside("local.path", str(config.local.path), folder))
+        update["local"] = config.local.model_copy(update={"path": local_path})
+    return config.model_copy(update=update)

@@ -65,7 +65,11 @@ async def publish(services: Services, request: PostRequest) -> tuple[DigestRun, 
     if dry_run:
         message = "dry run: nothing posted"
     elif not targets:
-        message = "no channel configured: nothing posted"
+        message = (
+            "no channel configured: nothing posted (set slack.dm_channel with SLACK_BOT_TOKEN, "
+            "or telegram.chat_id with TELEGRAM_BOT_TOKEN; `spend-monitor check` shows what is "
+            "missing)"
+        )
     else:
         message = describe_outcomes([outcomes[t] for t in targets])
     report = PostReport(

@@ -253,8 +253,9 @@ def build_server(services: Services) -> SpendMonitorServer:
         """Build today's digest and post it to the configured Slack and Telegram channels. Call
         it once for the scheduled morning run. The result says what was posted where: an
         outcome with `skipped: true` was already posted today with the same content (reply
-        NO_REPLY when all are skipped); `ok: false` names the channel's error, and the recorded
-        digest can be re-sent later."""
+        NO_REPLY only when there are outcomes and all are skipped); `ok: false` names the
+        channel's error, and the recorded digest can be re-sent later. No outcomes means no
+        channel is set up: nothing was posted, so reply with digest_markdown yourself."""
         request = PostRequest(channels=channels, dry_run=dry_run, force=force)
         run, report = await publishing.publish(services, request)
         return PostResult(
@@ -352,9 +353,11 @@ def build_server(services: Services) -> SpendMonitorServer:
     def morning_digest() -> str:
         """The scheduled morning run."""
         return (
-            "Post today's customer spend digest: call post_digest once. If it reports the "
-            "digest was already posted, reply NO_REPLY. Otherwise reply with one line saying "
-            "where it was posted and which customers need attention."
+            "Post today's customer spend digest: call post_digest once. If it has outcomes "
+            "and every one says the digest was already posted, reply NO_REPLY. If it has no "
+            "outcomes, no channel is set up: reply with its digest_markdown and say so. "
+            "Otherwise reply with one line saying where it was posted and which customers "
+            "need attention."
         )
 
     return server

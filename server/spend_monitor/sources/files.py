@@ -71,7 +71,8 @@ class LocalFileSource:
         path = self.path
         if not path.is_file():
             raise DataFileError(
-                f"data file {path} not found", "check local.path in the config (relative to cwd)"
+                f"data file {path} not found",
+                "check local.path in the config (relative to the config file's folder)",
             )
         con = duckdb.connect()
         try:
