@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Sequence
 from datetime import date
 
@@ -16,6 +17,7 @@ from ..domain.models import (
     Flag,
     Pace,
     PaceMethod,
+    Rounded,
     SnoozeKind,
     SourceName,
     WatchItem,
@@ -24,85 +26,96 @@ from ..render import DigestFormat
 from ..sources.base import RevenueSnapshot, SourceStatus
 from ..store import PastFlag, RunInfo
 
+AS_OF = "The digest date the answer is for (YYYY-MM-DD)."
+DATA_THROUGH = "The last day with data (YYYY-MM-DD); the current month is paced through it."
+
 
 class DailyPoint(BaseModel):
-    date: date
-    amount: float
+    date: datetime.date = Field(description="The day (YYYY-MM-DD).")
+    amount: Rounded = Field(description="Revenue that day, in dollars (0 when it had none).")
 
 
 class PacePage(BaseModel):
     """A page of customers' pace, largest dollar move first."""
 
-    as_of: date
-    data_through: date
-    days_elapsed: int
-    current_month: str
-    prior_month: str
-    total: int = Field(description="customers matching the filters, over all pages")
-    next_offset: int | None = Field(description="offset of the next page; null on the last")
-    customers: list[Pace]
+    as_of: date = Field(description=AS_OF)
+    data_through: date = Field(description=DATA_THROUGH)
+    days_elapsed: int = Field(description="Days of the current month with data (1–31).")
+    current_month: str = Field(description="The month being paced (YYYY-MM).")
+    prior_month: str = Field(description="The month it is compared with (YYYY-MM).")
+    total: int = Field(description="Customers matching the filters, over all pages.")
+    next_offset: int | None = Field(
+        description="Pass as `offset` for the next page; null on the last page."
+    )
+    customers: list[Pace] = Field(description="This page's customers, largest dollar move first.")
 
 
 class ServiceBreakdown(BaseModel):
     """Every service line of one customer, with the daily series behind the pace."""
 
-    customer: str
-    display_name: str
-    as_of: date
-    data_through: date
-    flag: Flag
-    change_pct: float | None
-    method: PaceMethod
-    source: SourceName
-    error: str | None
-    services: list[Driver]
-    current_month_daily: list[DailyPoint]
-    prior_month_daily: list[DailyPoint]
-    note: str | None = None
+    customer: str = Field(description="The customer's name as the data keys it.")
+    display_name: str = Field(description="The name people read.")
+    as_of: date = Field(description=AS_OF)
+    data_through: date = Field(description=DATA_THROUGH)
+    flag: Flag = Field(description="The customer's flag (see get_customer_pace).")
+    change_pct: Rounded | None = Field(
+        description="Change against the baseline in percent (e.g. -12.5); null without a baseline."
+    )
+    method: PaceMethod = Field(description="How the baseline was computed.")
+    source: SourceName = Field(description="Where the numbers came from.")
+    error: str | None = Field(description="Why the data is unavailable; null when it is not.")
+    services: list[Driver] = Field(description="Every service line, largest dollar move first.")
+    current_month_daily: list[DailyPoint] = Field(
+        description="Revenue per day from the 1st through data_through."
+    )
+    prior_month_daily: list[DailyPoint] = Field(description="Revenue per day last month.")
+    note: str | None = Field(None, description="A caveat about the data, if any.")
 
 
 class WatchList(BaseModel):
-    as_of: date
-    items: list[WatchItem]
+    as_of: date = Field(description=AS_OF)
+    items: list[WatchItem] = Field(description="Customers to watch, each with its evidence.")
 
 
 class CustomerHistory(BaseModel):
-    customer: str
-    display_name: str
-    start: date
-    end: date
-    daily: list[DailyPoint]
-    past: list[PastFlag] = Field(default_factory=list, description="earlier runs, newest first")
-    note: str | None = None
+    customer: str = Field(description="The customer's name as the data keys it.")
+    display_name: str = Field(description="The name people read.")
+    start: date = Field(description="First day of `daily` (YYYY-MM-DD).")
+    end: date = Field(description="Last day of `daily`: the data's last day (YYYY-MM-DD).")
+    daily: list[DailyPoint] = Field(description="Revenue per day from start to end.")
+    past: list[PastFlag] = Field(
+        default_factory=list, description="The customer in earlier runs, newest first."
+    )
+    note: str | None = Field(None, description="A caveat about the data, if any.")
 
 
 class RunHistory(BaseModel):
-    runs: list[RunInfo]
+    runs: list[RunInfo] = Field(description="Recorded runs, newest first.")
 
 
 class Acknowledged(BaseModel):
-    customer: str
-    kind: SnoozeKind | None
-    until: date
-    change_pct: float | None = Field(
-        description="the change when acknowledged; 10 points "
-        "worse (thresholds.reopen_pct) re-opens the alert"
+    customer: str = Field(description="The customer whose alerts are snoozed.")
+    kind: SnoozeKind | None = Field(description="The kind of alert snoozed; null for all.")
+    until: date = Field(description="The snooze ends on this day (YYYY-MM-DD).")
+    change_pct: Rounded | None = Field(
+        description="The change in percent when acknowledged; 10 points worse "
+        "(thresholds.reopen_pct) re-opens the alert."
     )
-    note: str | None
+    note: str | None = Field(description="Why, as the CSM said it.")
 
 
 class CustomerList(BaseModel):
-    source: str = Field(description="`config` when customers are listed in config, else `data`")
-    customers: list[Customer]
+    source: str = Field(description="`config` when customers are listed in config, else `data`.")
+    customers: list[Customer] = Field(description="Every monitored customer.")
 
 
 class DigestPreview(BaseModel):
-    as_of: date
-    data_through: date
-    format: DigestFormat
-    text: str
-    partial: bool = Field(description="true when some customer's data is unavailable")
-    unavailable: list[str]
+    as_of: date = Field(description=AS_OF)
+    data_through: date = Field(description=DATA_THROUGH)
+    format: DigestFormat = Field(description="The format of `text`.")
+    text: str = Field(description="The digest as it would be posted.")
+    partial: bool = Field(description="True when some customer's data is unavailable.")
+    unavailable: list[str] = Field(description="Customers whose data is unavailable.")
 
 
 class DigestRun(BaseModel):

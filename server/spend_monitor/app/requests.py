@@ -17,7 +17,8 @@ from ..domain.models import ChannelName, Flag, MethodChoice, SnoozeKind
 from ..errors import UsageError
 from ..render import DigestFormat
 
-PAGE_SIZE = 50
+# A page of 20 customers is about 8 KB of JSON: small for a model's context.
+PAGE_SIZE = 20
 MAX_PAGE_SIZE = 500
 HISTORY_DAYS = 60
 MAX_HISTORY_DAYS = 400
