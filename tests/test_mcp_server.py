@@ -175,8 +175,9 @@ async def test_stdio_subprocess_runs_the_installed_script():
 @pytest.fixture
 def http_server():
     env = {**os.environ, "SPEND_MONITOR_MCP_TOKEN": "test-token-123"}
+    serve = [str(BIN / "spend-monitor"), "serve", "--demo", "--transport", "http", "--port", "0"]
     process = subprocess.Popen(
-        [str(BIN / "spend-monitor"), "serve", "--demo", "--transport", "http", "--port", "0"],
+        [*serve, "--allowed-host", "monitor.example.internal"],
         stderr=subprocess.PIPE,
         text=True,
         env=env,
@@ -232,11 +233,69 @@ async def test_http_requires_the_bearer_token(http_server):
         }
         answered = await http.post(http_server, json=call, headers=session)
     assert (missing.status_code, wrong.status_code) == (401, 401)
+    assert missing.headers["www-authenticate"] == "Bearer"
+    # A wrong token says so, so a client stops offering OAuth instead of starting it.
+    assert wrong.headers["www-authenticate"] == 'Bearer error="invalid_token"'
     assert "test-token-123" not in missing.text
     assert right.status_code == 200
     assert "spend-monitor" in right.text
     payload = json.loads(answered.text.split("data: ", 1)[1].splitlines()[0])
     assert payload["result"]["structuredContent"]["customers"][0]["display_name"] == "Globex"
+
+
+async def test_http_takes_the_scheme_in_any_case_and_the_allowed_hosts(http_server):
+    import httpx
+
+    headers = {"accept": "application/json, text/event-stream"}
+    async with httpx.AsyncClient(timeout=10) as http:
+
+        async def initialize(**extra: str) -> httpx.Response:
+            return await http.post(http_server, json=INITIALIZE, headers={**headers, **extra})
+
+        lower = await initialize(authorization="bearer test-token-123")
+        behind_proxy = await initialize(
+            authorization="BEARER test-token-123", host="monitor.example.internal"
+        )
+        elsewhere = await initialize(authorization="Bearer test-token-123", host="evil.example")
+    assert (lower.status_code, behind_proxy.status_code) == (200, 200)
+    assert elsewhere.status_code == 421
+
+
+def test_a_non_loopback_bind_accepts_its_own_host_header():
+    from spend_monitor.mcp.transport import ServeOptions, allowed_hosts
+
+    hosts = allowed_hosts(ServeOptions(transport="http", host="10.20.30.40"))
+    assert "10.20.30.40:*" in hosts
+    assert "127.0.0.1:*" in hosts
+    v6 = allowed_hosts(ServeOptions(transport="http", host="fd00::5", allowed_hosts=("a.b:8443",)))
+    assert {"[fd00::5]:*", "a.b:8443"} <= set(v6)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--port", "70000"], "--port: Input should be less than or equal to 65535 (got 70000)"),
+        (["--port", "-1"], "--port: Input should be greater than or equal to 0 (got -1)"),
+    ],
+)
+def test_serve_rejects_bad_ports_in_one_line(capsys, args, message):
+    result = invoke(capsys, "serve", "--demo", "--transport", "http", "--no-auth", *args)
+    assert result.code == 1
+    assert result.err.strip() == f"error: {message}"
+
+
+def test_serve_on_a_port_in_use_is_one_line(capsys):
+    import socket
+
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = str(taken.getsockname()[1])
+        result = invoke(
+            capsys, "serve", "--demo", "--transport", "http", "--no-auth", "--port", port
+        )
+    assert result.code == 1
+    (line,) = result.err.strip().splitlines()
+    assert line.startswith(f"error: cannot serve on 127.0.0.1:{port}: ")
+    assert "choose another --port" in line
 
 
 def test_http_refuses_a_public_address_without_a_token(capsys):

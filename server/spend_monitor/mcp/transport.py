@@ -136,10 +136,20 @@ def _bind(host: str, port: int) -> socket.socket:
         ) from None
 
 
-def _allowed_hosts(options: ServeOptions) -> list[str]:
+def _any_port(name: str) -> tuple[str, ...]:
+    """`name` as given when it names a port, else bare and with any port (a proxy on 443
+    sends the bare name)."""
+    has_port = ":" in name.rpartition("]")[2]
+    return (name,) if has_port else (name, f"{name}:*")
+
+
+def allowed_hosts(options: ServeOptions) -> list[str]:
+    """Host headers to accept: loopback, the bind address, and the --allowed-host names."""
     host = f"[{options.host}]" if ":" in options.host else options.host
-    extra = [h if ":" in h else f"{h}:*" for h in options.allowed_hosts]
-    return [*LOOPBACK_HOSTS, f"{host}:*", *extra]
+    return [
+        *LOOPBACK_HOSTS,
+        *(h for name in (host, *options.allowed_hosts) for h in _any_port(name)),
+    ]
 
 
 def serve(options: ServeOptions, settings: Settings, as_of: date | None) -> int:
@@ -164,7 +174,7 @@ def serve(options: ServeOptions, settings: Settings, as_of: date | None) -> int:
                 return
             import uvicorn
 
-            security = TransportSecuritySettings(allowed_hosts=_allowed_hosts(options))
+            security = TransportSecuritySettings(allowed_hosts=allowed_hosts(options))
             app = server.streamable_http_app(host=options.host, transport_security=security)
             config = uvicorn.Config(BearerAuth(app, token) if token else app, log_level="warning")
             host, port = sock.getsockname()[:2]
