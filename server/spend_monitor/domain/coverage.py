@@ -1,0 +1,213 @@
+"""What the data covers, and the rules that keep a gap from reading as a move.
+
+Each rule lives here once (documented in docs/pacing.md with its default): a source without the
+prior month, a customer new or returning, a prior month covered only in part, a customer that
+stopped, a partial last day, and data late as a whole. A day without rows is never a zero.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Collection, Iterable, Mapping
+from datetime import date, timedelta
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from .formatting import format_amount, month_abbr, short_date
+from .models import Coverage, CustomerRevenue, SourceCoverage, Thresholds
+from .periods import Period
+
+# A customer "has revenue on most days" when it does on this share of its usual days.
+MOST_DAYS_SHARE = 0.6
+# The weeks a stop and a partial day are judged against.
+HISTORY_DAYS = 28
+# A prior month whose rows end this many days or more before its end is covered in part.
+PRIOR_GAP_DAYS = 7
+# Same weekdays needed before a day can be called incomplete.
+MIN_USUAL_WEEKS = 2
+
+History = Literal["new", "returning"]
+
+
+class Stop(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    last_day: date
+    daily: float
+
+    @property
+    def text(self) -> str:
+        return (
+            f"no revenue since {short_date(self.last_day)} "
+            f"(was {format_amount(self.daily)}/day) — a stop or a data gap: check the source"
+        )
+
+
+class PartialDay(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    day: date
+    share_pct: float
+
+    @property
+    def pace_through(self) -> date:
+        return self.day - timedelta(days=1)
+
+    @property
+    def text(self) -> str:
+        return (
+            f"{short_date(self.day)} looks incomplete (book total {self.share_pct:.0f}% of a "
+            f"usual {self.day:%A}): pacing through {short_date(self.pace_through)}"
+        )
+
+
+def _days(start: date, end: date) -> list[date]:
+    return [start + timedelta(days=i) for i in range((end - start).days + 1)]
+
+
+def lookback_start(period: Period, thresholds: Thresholds) -> date:
+    """The first day a source must fetch so `new` and `returning` can be told apart."""
+    return period.current_start - timedelta(days=thresholds.lookback_days)
+
+
+def source_coverage(
+    book: Mapping[date, float], ends: Mapping[str, date] | None = None
+) -> SourceCoverage:
+    """The book's first and last day with rows, the days between without any, and the
+    customers whose rows end before the book's last day (`ends`: each one's last day)."""
+    if not book:
+        return SourceCoverage(first_day=None, last_day=None)
+    first, last = min(book), max(book)
+    return SourceCoverage(
+        first_day=first,
+        last_day=last,
+        days_missing=tuple(d for d in _days(first, last) if d not in book),
+        ends_early={k: v for k, v in sorted((ends or {}).items()) if v < last},
+    )
+
+
+def book_totals(revenue: Iterable[CustomerRevenue]) -> dict[date, float]:
+    """The whole book's total per day with rows, summed from each customer's daily totals."""
+    totals: dict[date, float] = {}
+    for customer in revenue:
+        for day, amount in customer.daily.items():
+            totals[day] = totals.get(day, 0.0) + amount
+    return totals
+
+
+def prior_uncovered(first_day: date | None, period: Period) -> str | None:
+    """The one line a run fails with when the source holds nothing before this month."""
+    if first_day is not None and first_day < period.current_start:
+        return None
+    start = short_date(period.current_start)
+    return f"the source has no data before {start}: nothing to compare with"
+
+
+def late_notice(as_of: date, last_day: date | None, thresholds: Thresholds) -> str | None:
+    """The header line for data late as a whole: yesterday is on time."""
+    if last_day is None or (as_of - last_day).days <= thresholds.max_data_lag_days:
+        return None
+    late = (as_of - last_day).days - 1
+    return f"⚠️ data through {short_date(last_day)} — {late} day{'s' if late != 1 else ''} late"
+
+
+def partial_last_day(
+    book: Mapping[date, float], latest: date, thresholds: Thresholds
+) -> PartialDay | None:
+    """The latest day, when the book's total for it is far below what the same weekday brought
+    in the weeks before (their median): an export cut short, not a quiet day."""
+    usual = [
+        book[day]
+        for week in range(1, HISTORY_DAYS // 7 + 1)
+        if (day := latest - timedelta(weeks=week)) in book
+    ]
+    if len(usual) < MIN_USUAL_WEEKS:
+        return None
+    typical = statistics.median(usual)
+    if typical <= 0:
+        return None
+    share = book.get(latest, 0.0) / typical * 100
+    return PartialDay(day=latest, share_pct=share) if share < thresholds.partial_day_pct else None
+
+
+def history(daily: Mapping[date, float], period: Period, since: date) -> History | None:
+    """`new` with no revenue from `since` to the prior month's end; `returning` with revenue
+    before the prior month but none in it; None when the prior month had revenue."""
+    if any(v > 0 for d, v in daily.items() if period.prior_start <= d <= period.prior_end):
+        return None
+    earlier = any(v > 0 for d, v in daily.items() if since <= d < period.prior_start)
+    return "returning" if earlier else "new"
+
+
+def _active(daily: Mapping[date, float], days: Iterable[date]) -> list[float]:
+    return [daily[d] for d in days if daily.get(d, 0.0) > 0]
+
+
+def prior_through(daily: Mapping[date, float], period: Period) -> date | None:
+    """The prior month's last day with rows, when the customer's rows end early in it while it
+    had revenue on most days before: the rest of that month is a gap, not a zero."""
+    prior = [d for d in daily if period.prior_start <= d <= period.prior_end]
+    if not prior:
+        return None
+    last = max(prior)
+    if (period.prior_end - last).days < PRIOR_GAP_DAYS:
+        return None
+    span = _days(max(period.prior_start, last - timedelta(days=HISTORY_DAYS - 1)), last)
+    return last if len(_active(daily, span)) >= MOST_DAYS_SHARE * len(span) else None
+
+
+def stopped(
+    daily: Mapping[date, float],
+    period: Period,
+    thresholds: Thresholds,
+    book_missing: Collection[date] = (),
+) -> Stop | None:
+    """No revenue on the customer's last `stop_days` usual days (weekdays it mostly trades on)
+    while the book has rows for them, after revenue on most days of the weeks before."""
+    end = period.data_through
+    history_days = _days(end - timedelta(days=HISTORY_DAYS - 1), end)
+    counts = [0] * 7
+    for day in history_days:
+        counts[day.weekday()] += daily.get(day, 0.0) > 0
+    usual = {w for w in range(7) if counts[w] >= 2}
+    quiet: list[date] = []
+    day = end
+    while len(quiet) < thresholds.stop_days and day >= history_days[0]:
+        if day.weekday() in usual:
+            quiet.append(day)
+        day -= timedelta(days=1)
+    if len(quiet) < thresholds.stop_days or any(d in book_missing for d in quiet):
+        return None
+    if any(daily.get(d, 0.0) > 0 for d in _days(quiet[-1], end)):
+        return None
+    first_quiet = quiet[-1]
+    before = _days(first_quiet - timedelta(days=HISTORY_DAYS), first_quiet - timedelta(days=1))
+    usual_before = [d for d in before if d.weekday() in usual]
+    active = _active(daily, usual_before)
+    if not usual_before or len(active) < MOST_DAYS_SHARE * len(usual_before):
+        return None
+    last = max(d for d, v in daily.items() if v > 0 and d <= end)
+    return Stop(last_day=last, daily=sum(active) / len(active))
+
+
+def customer_coverage(
+    daily: Mapping[date, float], period: Period, excluded: Iterable[str] = ()
+) -> Coverage:
+    """The days of each compared period one customer's rows cover, and its last revenue."""
+    paid = [d for d, v in daily.items() if v > 0 and d <= period.data_through]
+    return Coverage(
+        prior_days=sum(period.prior_start <= d <= period.prior_end for d in daily),
+        current_days=sum(period.current_start <= d <= period.data_through for d in daily),
+        last_revenue_day=max(paid) if paid else None,
+        prior_through=prior_through(daily, period),
+        excluded=tuple(excluded),
+    )
+
+
+def covered_prior_note(through: date, period: Period) -> str:
+    days = (through - period.prior_start).days + 1
+    return (
+        f"{month_abbr(period.prior_start)} has rows only through {short_date(through)}: "
+        f"compared over the {days} days covered"
+    )
