@@ -71,20 +71,27 @@ def lookback_start(period: Period, thresholds: Thresholds) -> date:
     return period.current_start - timedelta(days=thresholds.lookback_days)
 
 
-def source_coverage(
-    book: Mapping[date, float], ends: Mapping[str, date] | None = None
-) -> SourceCoverage:
-    """The book's first and last day with rows, the days between without any, and the
-    customers whose rows end before the book's last day (`ends`: each one's last day)."""
+def source_coverage(book: Mapping[date, float], first_day: date | None = None) -> SourceCoverage:
+    """The book's first and last day with rows (`first_day`: when known to be earlier than the
+    days in `book`) and the days between without any."""
     if not book:
-        return SourceCoverage(first_day=None, last_day=None)
+        return SourceCoverage(first_day=first_day, last_day=None)
     first, last = min(book), max(book)
     return SourceCoverage(
-        first_day=first,
+        first_day=min(first, first_day or first),
         last_day=last,
         days_missing=tuple(d for d in _days(first, last) if d not in book),
-        ends_early={k: v for k, v in sorted((ends or {}).items()) if v < last},
     )
+
+
+def ends_early(ends: Mapping[str, date], period: Period) -> dict[str, date]:
+    """Customers whose rows stop inside the compared months before the period's last day (a
+    customer gone for longer is churned, not a gap), with their last day."""
+    return {
+        key: last
+        for key, last in sorted(ends.items())
+        if period.prior_start <= last < period.data_through
+    }
 
 
 def book_totals(revenue: Iterable[CustomerRevenue]) -> dict[date, float]:

@@ -11,6 +11,7 @@ from .coverage import (
     history,
     late_notice,
     lookback_start,
+    prior_uncovered,
     stopped,
 )
 from .customers import CustomerIndex
@@ -29,6 +30,7 @@ from .models import (
 )
 from .pacing import pace_for, status_words
 from .periods import Period
+from .revenue import unavailable
 from .rhythm import change_started, project, rhythm_for, weekday_ratio
 from .sparkline import recent_days
 from .watch import watch_list
@@ -154,6 +156,11 @@ def build_digest(
     facts about the data as a whole to say under the title (a partial last day)."""
     closed = frozenset(holidays)
     missing = frozenset(coverage.days_missing) if coverage else frozenset()
+    first_day = coverage.first_day if coverage else period.source_first_day
+    nothing_before = prior_uncovered(first_day, period) if first_day is not None else None
+    if nothing_before is not None:
+        # No customer is new because the source starts this month: none can be compared.
+        revenue = {k: unavailable(k, r.source, nothing_before) for k, r in revenue.items()}
     paces = sorted(
         (
             assess(c, revenue[c.name], period, method, thresholds, closed, missing)
