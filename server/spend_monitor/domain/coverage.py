@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict
 
 from .formatting import format_amount, month_abbr, short_date
 from .models import Coverage, CustomerRevenue, SourceCoverage, Thresholds
-from .periods import Period
+from .periods import Period, period_for
 
 # A customer "has revenue on most days" when it does on this share of its usual days.
 MOST_DAYS_SHARE = 0.6
@@ -136,6 +136,27 @@ def partial_last_day(
         return None
     share = book.get(latest, 0.0) / typical * 100
     return PartialDay(day=latest, share_pct=share) if share < thresholds.partial_day_pct else None
+
+
+def settle_period(
+    as_of: date,
+    book: Mapping[date, float],
+    thresholds: Thresholds,
+    first: date | None = None,
+    latest: date | None = None,
+) -> tuple[Period, str | None]:
+    """The period the book allows for `as_of` and, when its last day looks cut short, the line
+    that says so (the period then ends the day before). `first`/`latest`: the source's first
+    and last day when known beyond `book`."""
+    first = first or (min(book) if book else None)
+    latest = latest or (max(book) if book else None)
+    period = period_for(as_of, latest, first=first)
+    if latest is None or period.data_through != latest:
+        return period, None
+    partial = partial_last_day(book, latest, thresholds)
+    if partial is None:
+        return period, None
+    return period_for(as_of, latest, through=partial.pace_through, first=first), partial.text
 
 
 def history(daily: Mapping[date, float], period: Period, since: date) -> History | None:

@@ -17,7 +17,7 @@ from typing import Any
 from ..domain.coverage import (
     ends_early,
     lookback_start,
-    partial_last_day,
+    settle_period,
     source_coverage,
 )
 from ..domain.models import CustomerRevenue, ServiceRevenue, SourceCoverage, SourceName, Thresholds
@@ -100,18 +100,13 @@ def book_coverage(
     query: Query, as_of: date, where: str, since: date | None = None
 ) -> tuple[Period, SourceCoverage, str | None]:
     """The period the data allows, what the book covers and, when the last day looks cut
-    short, the line that says so (the period then ends the day before)."""
+    short, the line that says so (domain/coverage.py decides)."""
     latest = latest_date(query, as_of, where)
     first = _day(query(FIRST_DATE, {"as_of": as_of})[0][0])
-    period = period_for(as_of, latest, first=first)
-    start = max(first, min(period.prior_start, since or lookback_start(period, Thresholds())))
-    book = book_daily(query, start, latest)
-    notice = None
-    if period.data_through == latest:
-        partial = partial_last_day(book, latest, Thresholds())
-        if partial is not None:
-            period = period_for(as_of, latest, through=partial.pace_through, first=first)
-            notice = partial.text
+    start = period_for(as_of, latest).prior_start
+    lookback = since or lookback_start(period_for(as_of, latest), Thresholds())
+    book = book_daily(query, max(first, min(start, lookback)), latest)
+    period, notice = settle_period(as_of, book, Thresholds(), first, latest)
     return period, source_coverage(book, first), notice
 
 
