@@ -237,3 +237,18 @@ def test_after_a_change_point_the_projection_uses_the_level_after_it():
 def test_an_all_zero_run_draws_the_lowest_bar():
     assert sparkline([0.0] * 7) == BARS[0] * 7
     assert sparkline([5.0, 5.0]) == BARS[-1] * 2
+
+
+def test_backtest_scores_only_months_complete_in_the_data():
+    from spend_monitor.domain.backtest import backtest
+
+    daily = {"acme": series(date(2026, 8, 1), date(2026, 11, 14), 1_000.0)}
+    months = [date(2026, 10, 1), date(2026, 11, 1)]
+    report = backtest(daily, months, [7], T)
+    assert report.incomplete_months == ["2026-11"]
+    assert report.methods["prorated"].n == 1  # October only
+    assert report.partial_day_exclusions == 0
+    assert (
+        backtest(daily, months, [7], T, complete_through=date(2026, 10, 20)).methods["prorated"].n
+        == 0
+    )

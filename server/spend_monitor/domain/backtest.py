@@ -15,6 +15,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
+from .coverage import partial_last_day
 from .models import Customer, CustomerRevenue, MethodChoice, Thresholds, Totals
 from .pacing import classify, pace_for
 from .periods import Period, days_in_month, period_for
@@ -40,6 +41,10 @@ class BacktestReport(BaseModel):
     days: list[int]
     customers: int
     methods: dict[str, MethodScore]
+    # Months left out because the data ends inside them: only complete months are scored.
+    incomplete_months: list[str] = []
+    # Complete days the partial-day rule would have left out (it must be 0).
+    partial_day_exclusions: int = 0
 
 
 def _month_total(daily: Mapping[date, float], start: date) -> float:
@@ -104,11 +109,18 @@ def backtest(
     checkpoints: Sequence[int],
     thresholds: Thresholds,
     holidays: Collection[date] = (),
+    complete_through: date | None = None,
 ) -> BacktestReport:
+    """Scores only months complete in the data: ending by `complete_through` (the source's last
+    complete day; by default the last day any customer has)."""
+    last = complete_through or max(
+        (d for daily in daily_by_customer.values() for d in daily), default=None
+    )
+    complete = [m for m in months if last is not None and m.replace(day=days_in_month(m)) <= last]
     errors: dict[str, list[float]] = {m: [] for m in METHODS}
     alarms: dict[str, list[bool]] = {m: [] for m in METHODS}
     for daily in daily_by_customer.values():
-        for month in months:
+        for month in complete:
             prior_start = (month - timedelta(days=1)).replace(day=1)
             actual, prior_total = _month_total(daily, month), _month_total(daily, prior_start)
             if prior_total <= 0:
@@ -147,7 +159,21 @@ def backtest(
             )
             for m in METHODS
         },
+        incomplete_months=[m.strftime("%Y-%m") for m in months if m not in complete],
+        partial_day_exclusions=_false_exclusions(daily_by_customer, last, thresholds),
     )
+
+
+def _false_exclusions(
+    daily_by_customer: Mapping[str, Mapping[date, float]], last: date | None, thresholds: Thresholds
+) -> int:
+    """How many complete days (through `last`) the partial-day rule would call incomplete."""
+    book: dict[date, float] = {}
+    for daily in daily_by_customer.values():
+        for day, amount in daily.items():
+            if last is not None and day <= last:
+                book[day] = book.get(day, 0.0) + amount
+    return sum(partial_last_day(book, day, thresholds) is not None for day in book)
 
 
 def months_between(start: date, end: date) -> list[date]:

@@ -191,31 +191,29 @@ def stopped(
     thresholds: Thresholds,
     book_missing: Collection[date] = (),
 ) -> Stop | None:
-    """No revenue on the customer's last `stop_days` usual days (weekdays it mostly trades on)
-    while the book has rows for them, after revenue on most days of the weeks before."""
-    end = period.data_through
-    history_days = _days(end - timedelta(days=HISTORY_DAYS - 1), end)
+    """No revenue on `stop_days` or more of the customer's usual days (weekdays it mostly
+    trades on) since its last revenue in the compared months, on days the book has rows for,
+    after revenue on most usual days of the four weeks before."""
+    paid = [d for d, v in daily.items() if v > 0 and d <= period.data_through]
+    if not paid or max(paid) < period.prior_start:
+        return None
+    last = max(paid)
+    weeks = _days(last - timedelta(days=HISTORY_DAYS - 1), last)
     counts = [0] * 7
-    for day in history_days:
+    for day in weeks:
         counts[day.weekday()] += daily.get(day, 0.0) > 0
-    usual = {w for w in range(7) if counts[w] >= 2}
-    quiet: list[date] = []
-    day = end
-    while len(quiet) < thresholds.stop_days and day >= history_days[0]:
-        if day.weekday() in usual:
-            quiet.append(day)
-        day -= timedelta(days=1)
-    if len(quiet) < thresholds.stop_days or any(d in book_missing for d in quiet):
+    usual = {w for w in range(7) if counts[w] >= MIN_USUAL_WEEKS}
+    usual_days = [d for d in weeks if d.weekday() in usual]
+    active = _active(daily, usual_days)
+    if not usual_days or len(active) < MOST_DAYS_SHARE * len(usual_days):
         return None
-    if any(daily.get(d, 0.0) > 0 for d in _days(quiet[-1], end)):
+    quiet = [
+        d
+        for d in _days(last + timedelta(days=1), period.data_through)
+        if d.weekday() in usual and d not in book_missing
+    ]
+    if len(quiet) < thresholds.stop_days:
         return None
-    first_quiet = quiet[-1]
-    before = _days(first_quiet - timedelta(days=HISTORY_DAYS), first_quiet - timedelta(days=1))
-    usual_before = [d for d in before if d.weekday() in usual]
-    active = _active(daily, usual_before)
-    if not usual_before or len(active) < MOST_DAYS_SHARE * len(usual_before):
-        return None
-    last = max(d for d, v in daily.items() if v > 0 and d <= end)
     return Stop(last_day=last, daily=sum(active) / len(active))
 
 
