@@ -16,6 +16,7 @@ import tempfile
 import zipfile
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "bench" / "data"
@@ -64,7 +65,7 @@ def demo_csv() -> Path:
     return write_demo(directory, date(2026, 11, 24), history_months=9).revenue
 
 
-def run(path: Path, start: str, end: str) -> dict[str, dict[str, float]]:
+def run(path: Path, start: str, end: str) -> dict[str, Any]:
     config = path.with_suffix(".config.json")
     config.write_text(json.dumps({"local": {"path": str(path)}}))
     done = subprocess.run(
@@ -84,11 +85,12 @@ def run(path: Path, start: str, end: str) -> dict[str, dict[str, float]]:
         capture_output=True,
         text=True,
     )
-    methods: dict[str, dict[str, float]] = json.loads(done.stdout)["methods"]
-    return methods
+    report: dict[str, Any] = json.loads(done.stdout)
+    return report
 
 
-def table(title: str, methods: dict[str, dict[str, float]]) -> str:
+def table(title: str, report: dict[str, Any]) -> str:
+    methods: dict[str, dict[str, float]] = report["methods"]
     rows = [
         f"**{title}**\n",
         "| method | n | MdAPE | MAPE | false-alarm rate |",
@@ -106,7 +108,12 @@ def table(title: str, methods: dict[str, dict[str, float]]) -> str:
     rows.append(
         f"\n`auto` raises {fewer:.0%} fewer false alarms than `legacy`; its median error is "
         f"{methods['auto']['mdape']:.3f} against `prorated`'s {methods['prorated']['mdape']:.3f}"
-        f" — target **{'met' if ok else 'MISSED'}**.\n"
+        f" — target **{'met' if ok else 'MISSED'}**."
+    )
+    skipped = ", ".join(report.get("incomplete_months", [])) or "none"
+    rows.append(
+        f"Months left out as incomplete in the data: {skipped}. Complete days the partial-day "
+        f"rule would have left out: {report.get('partial_day_exclusions', 'n/a')}.\n"
     )
     return "\n".join(rows)
 

@@ -252,3 +252,27 @@ def test_backtest_scores_only_months_complete_in_the_data():
         backtest(daily, months, [7], T, complete_through=date(2026, 10, 20)).methods["prorated"].n
         == 0
     )
+
+
+def test_check_lines_name_the_coverage_and_customers_ending_early():
+    from spend_monitor.domain.coverage import coverage_lines
+
+    book = series(date(2026, 10, 1), date(2026, 11, 28))
+    del book[date(2026, 11, 2)]
+    found = source_coverage(book).model_copy(update={"ends_early": {"kestrel": date(2026, 11, 14)}})
+    assert coverage_lines(found, {"kestrel": "Kestrel Voice"}) == [
+        "data from 2026-10-01 to 2026-11-28",
+        "1 day(s) without any row: Nov 2",
+        "Kestrel Voice: rows end early, on Nov 14",
+    ]
+
+
+def test_days_without_rows_are_marked_not_zero():
+    from spend_monitor.domain.coverage import daily_with_gaps
+
+    daily = {date(2026, 11, 1): 5.0, date(2026, 11, 3): 0.0}
+    assert daily_with_gaps(daily, date(2026, 11, 1), date(2026, 11, 3)) == [
+        (date(2026, 11, 1), 5.0),
+        (date(2026, 11, 2), None),
+        (date(2026, 11, 3), 0.0),
+    ]

@@ -49,7 +49,7 @@ async def test_every_scenario_lands(tmp_path, as_of):
     assert umbrella.flag == "growing"
     assert umbrella.drivers[0].service == "Thailand Numbers"
     assert umbrella.drivers[0].kind == "new"
-    assert "• Umbrella Telecom: Thailand Numbers +" in text
+    assert "• Umbrella Telecom: Thailand Numbers $" in text
     assert watch["umbrella", "escalations"].evidence["count"] == 4
 
     assert ("initech", "stale_ticket") in watch

@@ -84,6 +84,31 @@ def source_coverage(book: Mapping[date, float], first_day: date | None = None) -
     )
 
 
+def coverage_lines(coverage: SourceCoverage, names: Mapping[str, str] | None = None) -> list[str]:
+    """What `spend-monitor check` says about a source's coverage (`names`: key → label)."""
+    if coverage.first_day is None or coverage.last_day is None:
+        return ["no rows at all"]
+    lines = [f"data from {coverage.first_day} to {coverage.last_day}"]
+    if coverage.days_missing:
+        shown = ", ".join(short_date(d) for d in coverage.days_missing[:10])
+        more = len(coverage.days_missing) - 10
+        lines.append(
+            f"{len(coverage.days_missing)} day(s) without any row: {shown}"
+            + (f" and {more} more" if more > 0 else "")
+        )
+    for key, last in coverage.ends_early.items():
+        lines.append(f"{(names or {}).get(key, key)}: rows end early, on {short_date(last)}")
+    return lines
+
+
+def daily_with_gaps(
+    daily: Mapping[date, float], start: date, end: date
+) -> list[tuple[date, float | None]]:
+    """Each day from start to end with its revenue, None where the data has no rows: a day
+    without rows is not a real zero (the history answer marks it)."""
+    return [(d, daily.get(d)) for d in _days(start, end)]
+
+
 def ends_early(ends: Mapping[str, date], period: Period) -> dict[str, date]:
     """Customers whose rows stop inside the compared months before the period's last day (a
     customer gone for longer is churned, not a gap), with their last day."""

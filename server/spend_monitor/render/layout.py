@@ -13,6 +13,7 @@ from ..domain.formatting import (
     format_amount,
     format_delta,
     format_pct,
+    month_abbr,
     month_name,
     short_date,
     vanished_text,
@@ -119,8 +120,11 @@ def _driver_line(pace: Pace, driver: Driver, digest: Digest, style: Style) -> st
     service = style.escape(driver.service)
     if driver.kind == "vanished":
         text = vanished_text(service, driver.prior_total, digest.prior_start, digest.data_through)
+    elif driver.kind == "new":
+        text = f"{service} {format_amount(driver.current)} so far (new)"
     else:
-        text = f"{service} {format_delta(driver.delta)} ({driver.kind})"
+        pace_of = f"{month_abbr(digest.prior_start)}'s pace"
+        text = f"{service} {format_delta(driver.delta)} vs {pace_of} ({driver.kind})"
     return f"• {style.escape(pace.display_name)}: {text}"
 
 
