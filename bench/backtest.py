@@ -86,7 +86,28 @@ def run(path: Path, start: str, end: str) -> dict[str, Any]:
         text=True,
     )
     report: dict[str, Any] = json.loads(done.stdout)
+    report |= coverage_report(path, start, end)
     return report
+
+
+def coverage_report(path: Path, start: str, end: str) -> dict[str, Any]:
+    """The coverage rules' numbers, replayed in-process until the CLI's JSON carries them:
+    months left out as incomplete, complete days the partial-day rule would leave out, and
+    the cases the stop and prior-in-part rules change."""
+    from spend_monitor.domain.backtest import backtest, months_between
+    from spend_monitor.domain.models import Thresholds
+
+    daily: dict[str, dict[date, float]] = {}
+    with path.open(newline="") as handle:
+        for row in csv.DictReader(handle):
+            day = date.fromisoformat(row["date"])
+            days = daily.setdefault(row["customer"], {})
+            days[day] = days.get(day, 0.0) + float(row["amount"])
+    months = months_between(date.fromisoformat(start + "-01"), date.fromisoformat(end + "-01"))
+    report = backtest(daily, months, [7, 14, 21], Thresholds())
+    return report.model_dump(
+        include={"incomplete_months", "partial_day_exclusions", "coverage_cases"}
+    )
 
 
 def table(title: str, report: dict[str, Any]) -> str:
@@ -110,10 +131,14 @@ def table(title: str, report: dict[str, Any]) -> str:
         f"{methods['auto']['mdape']:.3f} against `prorated`'s {methods['prorated']['mdape']:.3f}"
         f" — target **{'met' if ok else 'MISSED'}**."
     )
-    skipped = ", ".join(report.get("incomplete_months", [])) or "none"
+    skipped = ", ".join(report["incomplete_months"]) or "none"
+    cases = report["coverage_cases"]
     rows.append(
-        f"Months left out as incomplete in the data: {skipped}. Complete days the partial-day "
-        f"rule would have left out: {report.get('partial_day_exclusions', 'n/a')}.\n"
+        f"Coverage rules: months left out as incomplete: {skipped}; complete days the "
+        f"partial-day rule would leave out: {report['partial_day_exclusions']}; replayed cases "
+        f"read as a stop: {cases['stopped']} ({cases['stopped_stable']} in a month that closed "
+        f"stable); as a prior month covered in part: {cases['prior_in_part']} "
+        f"({cases['prior_in_part_stable']} stable).\n"
     )
     return "\n".join(rows)
 
