@@ -15,7 +15,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from .coverage import partial_last_day, prior_through, stopped
+from .coverage import book_totals, partial_last_day, prior_through, stopped
 from .models import Customer, CustomerRevenue, MethodChoice, Thresholds, Totals
 from .pacing import classify, pace_for
 from .periods import Period, days_in_month, period_for
@@ -180,12 +180,9 @@ def false_exclusions(
     daily_by_customer: Mapping[str, Mapping[date, float]], last: date | None, thresholds: Thresholds
 ) -> int:
     """How many complete days (through `last`) the partial-day rule would call incomplete."""
-    book: dict[date, float] = {}
-    for daily in daily_by_customer.values():
-        for day, amount in daily.items():
-            if last is not None and day <= last:
-                book[day] = book.get(day, 0.0) + amount
-    return sum(partial_last_day(book, day, thresholds) is not None for day in book)
+    book = book_totals(daily_by_customer.values())
+    complete = [day for day in book if last is not None and day <= last]
+    return sum(partial_last_day(book, day, thresholds) is not None for day in complete)
 
 
 def months_between(start: date, end: date) -> list[date]:

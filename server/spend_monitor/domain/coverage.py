@@ -12,10 +12,8 @@ from collections.abc import Collection, Iterable, Mapping
 from datetime import date, timedelta
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
-
 from .formatting import format_amount, month_abbr, short_date
-from .models import Coverage, CustomerRevenue, SourceCoverage, Thresholds
+from .models import Coverage, Frozen, SourceCoverage, Thresholds
 from .periods import Period, period_for
 
 # A customer "has revenue on most days" when it does on this share of its usual days.
@@ -30,8 +28,8 @@ MIN_USUAL_WEEKS = 2
 History = Literal["new", "returning"]
 
 
-class Stop(BaseModel):
-    model_config = ConfigDict(frozen=True)
+class Stop(Frozen):
+    """A customer's last revenue day, and its usual daily revenue before."""
 
     last_day: date
     daily: float
@@ -44,8 +42,8 @@ class Stop(BaseModel):
         )
 
 
-class PartialDay(BaseModel):
-    model_config = ConfigDict(frozen=True)
+class PartialDay(Frozen):
+    """The last day, left out: its book total as a share of a usual same weekday."""
 
     day: date
     share_pct: float
@@ -119,11 +117,11 @@ def ends_early(ends: Mapping[str, date], period: Period) -> dict[str, date]:
     }
 
 
-def book_totals(revenue: Iterable[CustomerRevenue]) -> dict[date, float]:
+def book_totals(customers: Iterable[Mapping[date, float]]) -> dict[date, float]:
     """The whole book's total per day with rows, summed from each customer's daily totals."""
     totals: dict[date, float] = {}
-    for customer in revenue:
-        for day, amount in customer.daily.items():
+    for daily in customers:
+        for day, amount in daily.items():
             totals[day] = totals.get(day, 0.0) + amount
     return totals
 

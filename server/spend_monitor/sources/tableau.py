@@ -25,7 +25,7 @@ from pydantic import SecretStr
 
 from ..concurrency import run_all
 from ..config import CustomerConfig, TableauConfig
-from ..domain.coverage import ends_early, settle_period, source_coverage
+from ..domain.coverage import book_totals, ends_early, settle_period, source_coverage
 from ..domain.models import CustomerRevenue, ServiceRevenue, SourceName, Thresholds
 from ..domain.periods import Period
 from ..domain.revenue import from_daily, unavailable
@@ -435,10 +435,7 @@ class TableauSource:
             dated += [
                 d for lines in got.by_service.values() for rows in lines.values() for d in rows
             ]
-        book: defaultdict[date, float] = _by_day()
-        for amounts in got.daily.values():
-            for day, amount in amounts.items():
-                book[day] += amount
+        book = book_totals(got.daily.values())
         period, notice = settle_period(
             as_of, book, Thresholds(), min(dated, default=None), max(dated, default=None)
         )
