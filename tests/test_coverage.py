@@ -276,3 +276,35 @@ def test_days_without_rows_are_marked_not_zero():
         (date(2026, 11, 2), None),
         (date(2026, 11, 3), 0.0),
     ]
+
+
+def steady_book(names: list[str], level: float = 1_000.0):
+    customers = [Customer(name=n) for n in names]
+    daily = series(date(2026, 9, 1), date(2026, 11, 28), level)
+    revenue = {n: from_daily(n, "local", daily, (), NOV29) for n in names}
+    return customers, revenue
+
+
+def test_the_collapsed_line_says_when_it_hides_a_customer_held_back():
+    names = [f"c{i:02d}" for i in range(13)]
+    customers, revenue = steady_book(names)
+    text = render_text(build_digest(customers, revenue, NOV29, "auto", T))
+    assert "➖ 13 others tracking normally (between -10% and +15%)" in text
+    # One customer down 30% but under min_baseline: hidden, and the line says so.
+    small = series(date(2026, 9, 1), date(2026, 10, 31), 10.0) | series(
+        date(2026, 11, 1), date(2026, 11, 28), 7.0
+    )
+    revenue["c00"] = from_daily("c00", "local", small, (), NOV29)
+    digest = build_digest(customers, revenue, NOV29, "auto", Thresholds(min_baseline=500))
+    assert "13 others tracking normally or within their usual range (between" in render_text(digest)
+
+
+def test_a_returning_customer_reads_as_back():
+    customers, revenue = steady_book(["acme"])
+    back = series(date(2026, 8, 10), date(2026, 9, 10)) | series(
+        date(2026, 11, 1), date(2026, 11, 28)
+    )
+    customers.append(Customer(name="wayne", display_name="Wayne"))
+    revenue["wayne"] = from_daily("wayne", "local", back, (), NOV29)
+    text = render_text(build_digest(customers, revenue, NOV29, "auto", T))
+    assert "↩️ Wayne: $104K — back after no revenue in Oct" in text

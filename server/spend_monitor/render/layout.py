@@ -25,7 +25,7 @@ from ..domain.sparkline import sparkline
 
 FOOTER = "Want to dig deeper into any of these? Just ask."
 SOURCE_NOTES = {"a2a": "via billing agent"}
-SPARK_FLAGS = ("growing", "declining", "new")
+SPARK_FLAGS = ("growing", "declining", "new", "returning")
 
 
 class Style(Protocol):
