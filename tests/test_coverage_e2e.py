@@ -91,6 +91,10 @@ def test_rows_missing_for_the_second_half_of_the_prior_month_are_no_surge(capsys
     assert abs(soylent["change_pct"]) < 10
     assert soylent["coverage"]["prior_through"] == "2026-10-14"
     assert "compared over the 14 days covered" in soylent["note"]
+    assert soylent["coverage"]["excluded"] == [
+        "Oct 15–Oct 31: no rows after revenue on most days: Oct has rows only through Oct 14: "
+        "compared over the 14 days covered"
+    ]
 
 
 def test_a_source_that_begins_this_month_makes_no_customer_new(capsys, tmp_path):
@@ -114,6 +118,7 @@ def test_a_csv_cut_inside_its_last_day_paces_through_the_day_before(capsys, tmp_
     assert any(e.startswith("Nov 28 looks incomplete (book total ") for e in data["errors"])
     for pace in data["customers"]:
         assert pace["flag"] == "normal", pace
+        assert pace["coverage"]["excluded"] == ["Nov 28: the book's total for it looks incomplete"]
 
 
 def test_data_late_as_a_whole_says_so_in_the_header(capsys, tmp_path):

@@ -240,16 +240,25 @@ def stopped(
     return Stop(last_day=last, daily=sum(active) / len(active))
 
 
-def customer_coverage(
-    daily: Mapping[date, float], period: Period, excluded: Iterable[str] = ()
-) -> Coverage:
-    """The days of each compared period one customer's rows cover, and its last revenue."""
+def customer_coverage(daily: Mapping[date, float], period: Period) -> Coverage:
+    """The days of each compared period one customer's rows cover, its last revenue, and
+    which days were left out of the comparison and why."""
     paid = [d for d, v in daily.items() if v > 0 and d <= period.data_through]
+    through = prior_through(daily, period)
+    excluded = []
+    if through is not None:
+        gap = f"{short_date(through + timedelta(days=1))}–{short_date(period.prior_end)}"
+        excluded.append(
+            f"{gap}: no rows after revenue on most days: {covered_prior_note(through, period)}"
+        )
+    last = period.source_last_day
+    if last is not None and period.data_through < last < period.as_of:
+        excluded.append(f"{short_date(last)}: the book's total for it looks incomplete")
     return Coverage(
         prior_days=sum(period.prior_start <= d <= period.prior_end for d in daily),
         current_days=sum(period.current_start <= d <= period.data_through for d in daily),
         last_revenue_day=max(paid) if paid else None,
-        prior_through=prior_through(daily, period),
+        prior_through=through,
         excluded=tuple(excluded),
     )
 
