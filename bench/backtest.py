@@ -16,6 +16,7 @@ import tempfile
 import zipfile
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "bench" / "data"
@@ -64,7 +65,7 @@ def demo_csv() -> Path:
     return write_demo(directory, date(2026, 11, 24), history_months=9).revenue
 
 
-def run(path: Path, start: str, end: str) -> dict[str, dict[str, float]]:
+def run(path: Path, start: str, end: str) -> dict[str, Any]:
     config = path.with_suffix(".config.json")
     config.write_text(json.dumps({"local": {"path": str(path)}}))
     done = subprocess.run(
@@ -84,11 +85,33 @@ def run(path: Path, start: str, end: str) -> dict[str, dict[str, float]]:
         capture_output=True,
         text=True,
     )
-    methods: dict[str, dict[str, float]] = json.loads(done.stdout)["methods"]
-    return methods
+    report: dict[str, Any] = json.loads(done.stdout)
+    report |= coverage_report(path, start, end)
+    return report
 
 
-def table(title: str, methods: dict[str, dict[str, float]]) -> str:
+def coverage_report(path: Path, start: str, end: str) -> dict[str, Any]:
+    """The coverage rules' numbers, replayed in-process until the CLI's JSON carries them:
+    months left out as incomplete, complete days the partial-day rule would leave out, and
+    the cases the stop and prior-in-part rules change."""
+    from spend_monitor.domain.backtest import backtest, months_between
+    from spend_monitor.domain.models import Thresholds
+
+    daily: dict[str, dict[date, float]] = {}
+    with path.open(newline="") as handle:
+        for row in csv.DictReader(handle):
+            day = date.fromisoformat(row["date"])
+            days = daily.setdefault(row["customer"], {})
+            days[day] = days.get(day, 0.0) + float(row["amount"])
+    months = months_between(date.fromisoformat(start + "-01"), date.fromisoformat(end + "-01"))
+    report = backtest(daily, months, [7, 14, 21], Thresholds())
+    return report.model_dump(
+        include={"incomplete_months", "partial_day_exclusions", "coverage_cases"}
+    )
+
+
+def table(title: str, report: dict[str, Any]) -> str:
+    methods: dict[str, dict[str, float]] = report["methods"]
     rows = [
         f"**{title}**\n",
         "| method | n | MdAPE | MAPE | false-alarm rate |",
@@ -106,7 +129,16 @@ def table(title: str, methods: dict[str, dict[str, float]]) -> str:
     rows.append(
         f"\n`auto` raises {fewer:.0%} fewer false alarms than `legacy`; its median error is "
         f"{methods['auto']['mdape']:.3f} against `prorated`'s {methods['prorated']['mdape']:.3f}"
-        f" — target **{'met' if ok else 'MISSED'}**.\n"
+        f" — target **{'met' if ok else 'MISSED'}**."
+    )
+    skipped = ", ".join(report["incomplete_months"]) or "none"
+    cases = report["coverage_cases"]
+    rows.append(
+        f"Coverage rules: months left out as incomplete: {skipped}; complete days the "
+        f"partial-day rule would leave out: {report['partial_day_exclusions']}; replayed cases "
+        f"read as a stop: {cases['stopped']} ({cases['stopped_stable']} in a month that closed "
+        f"stable); as a prior month covered in part: {cases['prior_in_part']} "
+        f"({cases['prior_in_part_stable']} stable).\n"
     )
     return "\n".join(rows)
 

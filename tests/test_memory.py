@@ -115,7 +115,7 @@ def test_new_ongoing_and_recovered_over_a_sequence_of_days(capsys, configure, sl
     day(capsys, "2026-02-12")
     second = lines_of(slack)
     steady = next(line for line in second.splitlines() if "Steady Decline: $550" in line)
-    assert steady.startswith("🚨 Steady Decline: $550 (-50%) — $3.1K cliff from Jan")
+    assert steady.startswith("🚨 Steady Decline: $550 (-50%) — cliff: $550 below Jan's pace")
     assert "(2nd digest in a row)" in steady
     assert "Recovered since the last digest: Recovering" in second
     day(capsys, "2026-02-15")

@@ -91,7 +91,7 @@ def test_thresholds_at_their_boundaries(current, flag):
     [
         (15_000, "surging", True),  # +50% exactly: big mover
         (14_999, "growing", False),
-        (5_000, "$62K cliff from Jan", True),  # -50% exactly
+        (5_000, "cliff: $5.0K below Jan's pace", True),  # -50% exactly: the drop vs the pace
         (5_001, "significant decline", False),
     ],
 )

@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 import anyio
 from starlette.applications import Starlette
@@ -61,6 +61,47 @@ class Fault:
     retry_after: int | None = None
     html: bool = False
     drop: bool = False
+
+
+# How a view's answer is cut: mid-line (its last line lacks fields), short of the promised
+# Content-Length, at a row boundary (the second half of the rows missing: invisible), or with
+# bytes that do not decode.
+Cut = Literal["line", "short", "rows", "bytes"]
+
+
+class ShortResponse(Response):
+    """Promise the whole body, send half of it, hang up."""
+
+    def __init__(self, body: bytes) -> None:
+        super().__init__()
+        self.whole = body
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        length = str(len(self.whole)).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-length", length), (b"content-type", b"text/csv")],
+            }
+        )
+        half = self.whole[: len(self.whole) // 2]
+        await send({"type": "http.response.body", "body": half, "more_body": False})
+
+
+def cut_body(body: str, how: Cut) -> Response:
+    """A view's CSV answer cut the way a refresh half done or a proxy hang-up cuts it."""
+    lines = body.rstrip("\n").split("\n")
+    if how == "short":
+        return ShortResponse(body.encode())
+    if how == "bytes":
+        return Response(body.encode()[:-1] + b"\xff\xfe", media_type="text/csv")
+    if how == "rows":
+        kept = lines[: 1 + (len(lines) - 1) // 2]
+        return Response("\n".join(kept) + "\n", media_type="text/csv")
+    last = lines[-1]
+    lines[-1] = last[: last.index(",") + 1] if "," in last else last
+    return Response("\n".join(lines), media_type="text/csv")
 
 
 class DroppedResponse(Response):
@@ -105,6 +146,7 @@ class TableauFake:
     token_lifetime: float | None = None
     expire_after_data_requests: int | None = None
     faults: list[Fault] = field(default_factory=list)
+    cuts: list[Cut] = field(default_factory=list)
     counts: Counter[str] = field(default_factory=Counter)
     data_filters: list[dict[str, str]] = field(default_factory=list)
     request_times: list[float] = field(default_factory=list)
@@ -133,6 +175,10 @@ class TableauFake:
 
     def drop_next(self, times: int = 1) -> None:
         self.faults += [Fault(0, drop=True)] * times
+
+    def cut_next(self, times: int = 1, how: Cut = "line") -> None:
+        """The next `times` data answers come back cut (see `Cut`)."""
+        self.cuts += [how] * times
 
     def end_sessions(self) -> None:
         """Every current token stops working, as when a session expires mid-run."""
@@ -341,6 +387,8 @@ class TableauFake:
         writer = csv.DictWriter(out, fieldnames=view.columns, lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
+        if self.cuts:
+            return cut_body("\ufeff" + out.getvalue(), self.cuts.pop(0))
         return Response("\ufeff" + out.getvalue(), media_type="text/csv")
 
     def app(self) -> Starlette:

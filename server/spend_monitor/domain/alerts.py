@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 
 from .models import Digest, Flag, Pace, PastDigest, Snooze, WatchItem
 
-ALERT_FLAGS: tuple[Flag, ...] = ("growing", "declining")
+ALERT_FLAGS: tuple[Flag, ...] = ("growing", "declining", "stopped")
 
 
 def _streak(history: Sequence[PastDigest], present: Callable[[PastDigest], bool]) -> int:

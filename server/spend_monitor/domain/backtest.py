@@ -15,6 +15,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
+from .coverage import book_totals, partial_last_day, prior_through, stopped
 from .models import Customer, CustomerRevenue, MethodChoice, Thresholds, Totals
 from .pacing import classify, pace_for
 from .periods import Period, days_in_month, period_for
@@ -40,6 +41,14 @@ class BacktestReport(BaseModel):
     days: list[int]
     customers: int
     methods: dict[str, MethodScore]
+    # Months left out because the data ends inside them: only complete months are scored.
+    incomplete_months: list[str] = []
+    # Complete days the partial-day rule would have left out (it must be 0).
+    partial_day_exclusions: int = 0
+    # Replayed (customer, month, day) cases the coverage rules change: how many read as a stop
+    # or as a prior month covered in part, and how many of those closed the month stable
+    # (within ±5% of the prior month: a wrong call).
+    coverage_cases: dict[str, int] = {}
 
 
 def _month_total(daily: Mapping[date, float], start: date) -> float:
@@ -104,11 +113,19 @@ def backtest(
     checkpoints: Sequence[int],
     thresholds: Thresholds,
     holidays: Collection[date] = (),
+    complete_through: date | None = None,
 ) -> BacktestReport:
+    """Scores only months complete in the data: ending by `complete_through` (the source's last
+    complete day; by default the last day any customer has)."""
+    last = complete_through or max(
+        (d for daily in daily_by_customer.values() for d in daily), default=None
+    )
+    complete = [m for m in months if last is not None and m.replace(day=days_in_month(m)) <= last]
     errors: dict[str, list[float]] = {m: [] for m in METHODS}
     alarms: dict[str, list[bool]] = {m: [] for m in METHODS}
+    cases = dict.fromkeys(("stopped", "stopped_stable", "prior_in_part", "prior_in_part_stable"), 0)
     for daily in daily_by_customer.values():
-        for month in months:
+        for month in complete:
             prior_start = (month - timedelta(days=1)).replace(day=1)
             actual, prior_total = _month_total(daily, month), _month_total(daily, prior_start)
             if prior_total <= 0:
@@ -123,6 +140,12 @@ def backtest(
                 totals = revenue.totals
                 if totals is None:
                     continue
+                for rule, fired in (
+                    ("stopped", stopped(seen, period, thresholds) is not None),
+                    ("prior_in_part", prior_through(seen, period) is not None),
+                ):
+                    cases[rule] += fired
+                    cases[f"{rule}_stable"] += fired and stable
                 for method in METHODS:
                     b_d, b_full, flagged = _baselines(
                         method, revenue, totals, seen, period, thresholds, holidays
@@ -147,7 +170,19 @@ def backtest(
             )
             for m in METHODS
         },
+        incomplete_months=[m.strftime("%Y-%m") for m in months if m not in complete],
+        partial_day_exclusions=false_exclusions(daily_by_customer, last, thresholds),
+        coverage_cases=cases,
     )
+
+
+def false_exclusions(
+    daily_by_customer: Mapping[str, Mapping[date, float]], last: date | None, thresholds: Thresholds
+) -> int:
+    """How many complete days (through `last`) the partial-day rule would call incomplete."""
+    book = book_totals(daily_by_customer.values())
+    complete = [day for day in book if last is not None and day <= last]
+    return sum(partial_last_day(book, day, thresholds) is not None for day in complete)
 
 
 def months_between(start: date, end: date) -> list[date]:

@@ -11,11 +11,15 @@ SourceName = Literal["tableau", "a2a", "local", "sql"]
 ChannelName = Literal["slack", "telegram"]
 PaceMethod = Literal["prorated", "same_days", "weekday"]
 MethodChoice = Literal["auto", "prorated", "same_days", "weekday"]
-Flag = Literal["growing", "declining", "normal", "new", "inactive", "unavailable"]
+Flag = Literal[
+    "growing", "declining", "normal", "new", "returning", "stopped", "inactive", "unavailable"
+]
 DriverKind = Literal["new", "vanished", "grew", "shrank", "steady"]
-WatchKind = Literal["pace_drop", "escalations", "stale_ticket", "vanished_line_item"]
+WatchKind = Literal["pace_drop", "stopped", "escalations", "stale_ticket", "vanished_line_item"]
 # What an acknowledgement can snooze: a customer's pace alert or one kind of watch item.
-SnoozeKind = Literal["pace", "pace_drop", "escalations", "stale_ticket", "vanished_line_item"]
+SnoozeKind = Literal[
+    "pace", "pace_drop", "stopped", "escalations", "stale_ticket", "vanished_line_item"
+]
 # Since the last posted digest: first time flagged, still flagged, or back after a snooze.
 Novelty = Literal["new", "ongoing", "reopened"]
 
@@ -41,6 +45,11 @@ class Thresholds(Frozen):
     reopen_pct: float = Field(10, gt=0)
     noise_z: float = Field(2, gt=0)
     suppress_noise: bool = True
+    # Coverage rules (domain/coverage.py, docs/pacing.md): what the data must show first.
+    lookback_days: int = Field(90, ge=1)
+    stop_days: int = Field(3, ge=1)
+    partial_day_pct: float = Field(25, ge=0, le=100)
+    max_data_lag_days: int = Field(1, ge=1)
 
 
 class Customer(Frozen):
@@ -103,6 +112,28 @@ class CustomerRevenue(Frozen):
         )
 
 
+class Coverage(Frozen):
+    """Which days one customer's data covers, so no reader mistakes a gap for a zero."""
+
+    prior_days: int
+    current_days: int
+    last_revenue_day: date | None
+    # The prior month's last day with rows, when rows end early (a gap, not a quiet spell).
+    prior_through: date | None = None
+    excluded: tuple[str, ...] = ()
+
+
+class SourceCoverage(Frozen):
+    """What the whole book covers: its first and last day with rows, and the days between
+    them without any row."""
+
+    first_day: date | None
+    last_day: date | None
+    days_missing: tuple[date, ...] = ()
+    # Customers whose rows end before the book's last day, with their last day.
+    ends_early: dict[str, date] = Field(default_factory=dict)
+
+
 class Driver(Frozen):
     service: str
     current: Rounded
@@ -144,6 +175,9 @@ class Pace(Frozen):
     change_started: date | None = None
     daily_before: Rounded | None = None
     daily_after: Rounded | None = None
+    coverage: Coverage | None = None
+    # Outside the thresholds but held back (noise or min_baseline): quiet, not "normal".
+    held_back: bool = False
 
     @property
     def delta(self) -> float:
@@ -213,6 +247,9 @@ class Digest(Frozen):
     customers: tuple[Pace, ...]
     watch_list: tuple[WatchItem, ...]
     errors: tuple[str, ...] = ()
+    # Facts about the data as a whole, said under the title ("⚠️ data through Nov 25 — …").
+    notices: tuple[str, ...] = ()
+    coverage: SourceCoverage | None = None
     recovered: tuple[str, ...] = ()
     snoozed: int = 0
     updated: bool = False

@@ -64,17 +64,20 @@ def classify(current: float, base: float, pct: float | None, thresholds: Thresho
     return "normal"
 
 
-def status_words(flag: Flag, pct: float | None, prior: Totals, period: Period, big: float) -> str:
-    """The few words after the numbers: "surging", "$56K cliff from Jan", …"""
+def status_words(flag: Flag, pct: float | None, drop: float, period: Period, big: float) -> str:
+    """The few words after the numbers: "surging", "cliff: $56K below Jan's pace", …
+    (`drop`: the dollars below the baseline)."""
     if flag == "growing":
         return "surging" if pct is not None and pct >= big else "growing"
     if flag == "declining":
         if pct is not None and pct <= -big:
-            return f"{format_amount(prior.prior_total)} cliff from {month_abbr(period.prior_start)}"
+            return f"cliff: {format_amount(drop)} below {month_abbr(period.prior_start)}'s pace"
         return "significant decline"
     return {
         "normal": "tracking normally",
         "new": "new this month",
+        "returning": f"back after no revenue in {month_abbr(period.prior_start)}",
+        "stopped": "stopped",
         "inactive": "no spend either month",
         "unavailable": "data unavailable",
     }[flag]
@@ -117,23 +120,26 @@ def pace_for(
     if rhythm is not None and rhythm.daily_sigma > 0 and pct is not None:
         z = (totals.current - base) / (rhythm.daily_sigma * period.days_elapsed**0.5)
     quiet = z is not None and abs(z) < thresholds.noise_z
+    held_back = False
     if flag in ("growing", "declining") and base < thresholds.min_baseline:
         flag = "normal"
         notes.append(
             f"baseline {format_amount(base)} is under min_baseline "
             f"{format_amount(thresholds.min_baseline)}: not alerted"
         )
+        held_back = True
     elif flag in ("growing", "declining") and quiet and thresholds.suppress_noise:
         notes.append(
             f"{flag} by {pct:+.1f}% but within this customer's normal noise "
             f"(z={z:+.1f}): not alerted"
         )
         flag = "normal"
+        held_back = True
     projection = project(totals.current, period, rhythm)
     return Pace(
         **common,
         flag=flag,
-        status=status_words(flag, pct, totals, period, thresholds.big_mover_pct),
+        status=status_words(flag, pct, base - totals.current, period, thresholds.big_mover_pct),
         current=totals.current,
         prior_total=totals.prior_total,
         baseline=base,
@@ -147,4 +153,5 @@ def pace_for(
         projected_total=projection.total,
         projected_low=projection.low,
         projected_high=projection.high,
+        held_back=held_back,
     )

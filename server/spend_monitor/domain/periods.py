@@ -19,6 +19,11 @@ class Period(BaseModel):
     current_start: date
     prior_start: date
     prior_end: date
+    # The source's last day with rows, when known (it may be later than data_through: today's
+    # rows, or a last day left out as incomplete).
+    source_last_day: date | None = None
+    # The source's first day with rows, when known: before current_start, or nothing compares.
+    source_first_day: date | None = None
 
     @property
     def days_elapsed(self) -> int:
@@ -69,8 +74,15 @@ def data_through(as_of: date, latest: date | None) -> date:
     return latest
 
 
-def period_for(as_of: date, latest: date | None = None) -> Period:
-    through = data_through(as_of, latest)
+def period_for(
+    as_of: date,
+    latest: date | None = None,
+    through: date | None = None,
+    first: date | None = None,
+) -> Period:
+    """The period for `as_of` with data to `latest`; `through` caps it earlier (a last day
+    left out as incomplete)."""
+    through = min(data_through(as_of, latest), through or as_of)
     prior_start = previous_month_start(through)
     return Period(
         as_of=as_of,
@@ -78,6 +90,8 @@ def period_for(as_of: date, latest: date | None = None) -> Period:
         current_start=month_start(through),
         prior_start=prior_start,
         prior_end=month_start(through) - timedelta(days=1),
+        source_last_day=latest,
+        source_first_day=first,
     )
 
 

@@ -93,14 +93,29 @@ class Projection(BaseModel):
     high: float
 
 
-def project(current: float, period: Period, rhythm: Rhythm | None, z: float = 2.0) -> Projection:
+def project(
+    current: float,
+    period: Period,
+    rhythm: Rhythm | None,
+    z: float = 2.0,
+    level: float | None = None,
+) -> Projection:
     """Where the month closes if the pace so far holds (weekday-weighted when the rhythm is
-    known), with a range of `z` daily sigmas over the days left."""
+    known), with a range of `z` daily sigmas over the days left. With `level` (the daily mean
+    after a detected change point) the days left run at that level instead: a customer that
+    stopped is on track for what it has."""
     month_end = period.current_start.replace(day=period.days_in_current)
     left = (month_end - period.data_through).days
     if left <= 0:
         return Projection(total=current, low=current, high=current)
-    if rhythm is None:
+    if level is not None:
+        # Weekday weights average 1, so a day's expected revenue is level × its weight.
+        rest_days = (
+            rhythm.span(period.data_through + timedelta(days=1), month_end) if rhythm else left
+        )
+        total = current + level * rest_days
+        spread = z * rhythm.daily_sigma * left**0.5 if rhythm else 0.0
+    elif rhythm is None:
         total = current * period.days_in_current / period.days_elapsed
         spread = 0.0
     else:

@@ -21,6 +21,8 @@ class Shown:
     alerts: tuple[Pace, ...]
     normal: tuple[Pace, ...]
     collapsed: int
+    # Some collapsed customers are outside the thresholds but held back (noise, min_baseline).
+    collapsed_held_back: bool
     inactive: tuple[Pace, ...]
     growth_drivers: tuple[tuple[Pace, Driver], ...]
     watch_drivers: tuple[tuple[Pace, Driver], ...]
@@ -55,6 +57,7 @@ def _watch_items(digest: Digest) -> tuple[WatchItem, ...]:
         for item in digest.watch_list
         if not item.snoozed
         and (
+            # A stop is told by its own line above.
             item.kind in ("escalations", "stale_ticket")
             or (item.kind == "pace_drop" and item.customer not in big_movers)
         )
@@ -70,6 +73,7 @@ def shown(digest: Digest) -> Shown:
         alerts=alerts,
         normal=() if collapse else normal,
         collapsed=len(normal) if collapse else 0,
+        collapsed_held_back=collapse and any(p.held_back for p in normal),
         inactive=tuple(p for p in digest.customers if p.flag == "inactive"),
         growth_drivers=tuple(growth),
         watch_drivers=tuple(watch),

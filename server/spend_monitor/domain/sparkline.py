@@ -25,6 +25,7 @@ def sparkline(values: Sequence[float]) -> str:
     # Bars start at zero, so a dip reads as its real size rather than as a collapse.
     low, high = min(0.0, *values), max(values)
     if high == low:
-        return BARS[3] * len(values)
+        # Only an all-zero run gets here (bars start at zero): the lowest bar, never mid-height.
+        return BARS[0] * len(values)
     scale = (len(BARS) - 1) / (high - low)
     return "".join(BARS[round((v - low) * scale)] for v in values)

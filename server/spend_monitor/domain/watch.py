@@ -41,6 +41,21 @@ def pace_drops(paces: Iterable[Pace], period: Period, thresholds: Thresholds) ->
     ]
 
 
+def stops(paces: Iterable[Pace]) -> list[WatchItem]:
+    """Customers whose revenue stopped: a stop or a data gap, worth a look either way."""
+    return [
+        WatchItem(
+            customer=p.name,
+            display_name=p.display_name,
+            kind="stopped",
+            detail=p.status,
+            evidence={"last_revenue_day": str(p.coverage.last_revenue_day if p.coverage else None)},
+        )
+        for p in paces
+        if p.flag == "stopped"
+    ]
+
+
 def vanished_lines(paces: Iterable[Pace], period: Period) -> list[WatchItem]:
     return [
         WatchItem(
@@ -136,6 +151,7 @@ def watch_list(
 ) -> tuple[WatchItem, ...]:
     return (
         *pace_drops(paces, period, thresholds),
+        *stops(paces),
         *vanished_lines(paces, period),
         *escalation_alerts(escalations, period.as_of, thresholds, index),
         *stale_tickets(tickets, period.as_of, thresholds, holidays, index),

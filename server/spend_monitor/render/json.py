@@ -23,6 +23,8 @@ def digest_json(digest: Digest) -> dict[str, Any]:
         "customers": [p.model_dump(mode="json") for p in digest.customers],
         "watch_list": [item.model_dump(mode="json") for item in digest.watch_list],
         "errors": list(digest.errors),
+        "notices": list(digest.notices),
+        "coverage": digest.coverage.model_dump(mode="json") if digest.coverage else None,
     }
 
 

@@ -13,6 +13,7 @@ from ..domain.formatting import (
     format_amount,
     format_delta,
     format_pct,
+    month_abbr,
     month_name,
     short_date,
     vanished_text,
@@ -24,7 +25,7 @@ from ..domain.sparkline import sparkline
 
 FOOTER = "Want to dig deeper into any of these? Just ask."
 SOURCE_NOTES = {"a2a": "via billing agent"}
-SPARK_FLAGS = ("growing", "declining", "new")
+SPARK_FLAGS = ("growing", "declining", "new", "returning")
 
 
 class Style(Protocol):
@@ -44,7 +45,14 @@ def emoji(pace: Pace) -> str:
         return "🚀" if pace.big_mover else "✅"
     if pace.flag == "declining":
         return "🚨" if pace.big_mover else "🔻"
-    return {"normal": "➖", "new": "✨", "inactive": "💤", "unavailable": "❓"}[pace.flag]
+    return {
+        "normal": "➖",
+        "new": "✨",
+        "returning": "↩️",
+        "stopped": "⛔",
+        "inactive": "💤",
+        "unavailable": "❓",
+    }[pace.flag]
 
 
 def ordinal(n: int) -> str:
@@ -67,6 +75,8 @@ def customer_line(pace: Pace, style: Style) -> str:
     name = style.escape(pace.display_name)
     if pace.flag == "unavailable":
         return f"{emoji(pace)} {name}: data unavailable — {style.escape(pace.error or 'unknown')}"
+    if pace.flag == "stopped":
+        return f"{emoji(pace)} {name}: {pace.status}{novelty(pace.novelty, pace.streak)}"
     amount = format_amount(pace.current or 0)
     figures = amount if pace.change_pct is None else f"{amount} ({format_pct(pace.change_pct)})"
     line = f"{emoji(pace)} {name}: {figures} — {pace.status}"
@@ -82,9 +92,6 @@ def customer_line(pace: Pace, style: Style) -> str:
 
 def _subtitle(digest: Digest) -> str:
     through = short_date(digest.data_through)
-    lag = (digest.as_of - digest.data_through).days - 1
-    if lag > 0:
-        through += f" ({lag} day{'s' if lag > 1 else ''} behind)"
     prior = month_name(digest.prior_start)
     if digest.days_elapsed == days_in_month(digest.data_through):
         return f"Data through {through} · full {month_name(digest.data_through)} vs {prior}"
@@ -95,8 +102,9 @@ def _pace_lines(digest: Digest, view: Shown, style: Style) -> list[str]:
     lines = [customer_line(p, style) for p in (*view.alerts, *view.normal)]
     if view.collapsed:
         t = digest.thresholds
+        usual = " or within their usual range" if view.collapsed_held_back else ""
         lines.append(
-            f"➖ {view.collapsed} others tracking normally "
+            f"➖ {view.collapsed} others tracking normally{usual} "
             f"(between {format_pct(t.decline_pct)} and {format_pct(t.growth_pct)})"
         )
     if view.inactive:
@@ -112,8 +120,11 @@ def _driver_line(pace: Pace, driver: Driver, digest: Digest, style: Style) -> st
     service = style.escape(driver.service)
     if driver.kind == "vanished":
         text = vanished_text(service, driver.prior_total, digest.prior_start, digest.data_through)
+    elif driver.kind == "new":
+        text = f"{service} {format_amount(driver.current)} so far (new)"
     else:
-        text = f"{service} {format_delta(driver.delta)} ({driver.kind})"
+        pace_of = f"{month_abbr(digest.prior_start)}'s pace"
+        text = f"{service} {format_delta(driver.delta)} vs {pace_of} ({driver.kind})"
     return f"• {style.escape(pace.display_name)}: {text}"
 
 
@@ -147,6 +158,7 @@ def layout(digest: Digest, style: Style) -> list[Section]:
         [
             style.bold(f"📊 Customer Spend Monitor — {short_date(digest.as_of)}{updated}"),
             _subtitle(digest),
+            *digest.notices,
         ],
     )
     footer = [FOOTER]

@@ -14,7 +14,13 @@ from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any
 
-from ..domain.models import CustomerRevenue, ServiceRevenue, SourceName
+from ..domain.coverage import (
+    ends_early,
+    lookback_start,
+    settle_period,
+    source_coverage,
+)
+from ..domain.models import CustomerRevenue, ServiceRevenue, SourceCoverage, SourceName, Thresholds
 from ..domain.periods import Period, period_for
 from ..domain.revenue import from_daily, unavailable
 from ..errors import SourceError
@@ -24,6 +30,14 @@ Rows = list[tuple[Any, ...]]
 Query = Callable[[str, dict[str, Any]], Rows]
 
 LATEST_DATE = "SELECT max(date) FROM revenue WHERE date < :as_of"
+FIRST_DATE = "SELECT min(date) FROM revenue WHERE date < :as_of"
+# The whole book's total per day: cheap, and all a partial day and the days missing need.
+BOOK_DAILY = """
+SELECT date, sum(amount) AS amount
+FROM revenue
+WHERE date BETWEEN :history_start AND :latest
+GROUP BY date
+"""
 ROWS_IN_WINDOW = "SELECT count(*) FROM revenue WHERE date BETWEEN :window_start AND :through"
 
 _DAILY = """
@@ -47,10 +61,12 @@ GROUP BY customer, service
 def window_params(
     period: Period, customers: list[str] | None, since: date | None = None
 ) -> dict[str, Any]:
-    """Values for the queries; daily totals reach back to `since` when that is earlier."""
+    """Values for the queries; daily totals reach back to `since` when that is earlier, and by
+    default through the look-back window that tells `new` from `returning`."""
+    since = since or lookback_start(period, Thresholds())
     params: dict[str, Any] = {
         "window_start": period.prior_start,
-        "history_start": min(period.prior_start, since or period.prior_start),
+        "history_start": min(period.prior_start, since),
         "through": period.data_through,
         "current_start": period.current_start,
         "prior_same_end": period.prior_same_day_end(),
@@ -58,6 +74,10 @@ def window_params(
     if customers is not None:
         params["customers"] = customers
     return params
+
+
+def _day(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
 
 
 def latest_date(query: Query, as_of: date, where: str) -> date:
@@ -68,7 +88,26 @@ def latest_date(query: Query, as_of: date, where: str) -> date:
             f"{where} has no rows dated before {as_of}",
             "check the data's dates or pass an --as-of date it covers",
         )
-    return latest if isinstance(latest, date) else date.fromisoformat(str(latest)[:10])
+    return _day(latest)
+
+
+def book_daily(query: Query, start: date, latest: date) -> dict[date, float]:
+    rows = query(BOOK_DAILY, {"history_start": start, "latest": latest})
+    return {_day(day): float(amount) for day, amount in rows}
+
+
+def book_coverage(
+    query: Query, as_of: date, where: str, since: date | None = None
+) -> tuple[Period, SourceCoverage, str | None]:
+    """The period the data allows, what the book covers and, when the last day looks cut
+    short, the line that says so (domain/coverage.py decides)."""
+    latest = latest_date(query, as_of, where)
+    first = _day(query(FIRST_DATE, {"as_of": as_of})[0][0])
+    start = period_for(as_of, latest).prior_start
+    lookback = since or lookback_start(period_for(as_of, latest), Thresholds())
+    book = book_daily(query, max(first, min(start, lookback)), latest)
+    period, notice = settle_period(as_of, book, Thresholds(), first, latest)
+    return period, source_coverage(book, first), notice
 
 
 def rows_in_window(query: Query, as_of: date, where: str) -> tuple[Period, int]:
@@ -86,16 +125,15 @@ def fetch_aggregates(
     customers: Sequence[str] | None,
     since: date | None,
 ) -> RevenueSnapshot:
-    """Latest date, then daily totals and service totals for the window, grouped in the
-    database. `customer_filter` is the dialect's `AND customer IN …` for `:customers`."""
-    period = period_for(as_of, latest_date(query, as_of, where))
+    """Coverage and the period, then daily totals and service totals for the window, grouped
+    in the database. `customer_filter` is the dialect's `AND customer IN …` for `:customers`."""
+    period, coverage, notice = book_coverage(query, as_of, where, since)
     wanted = list(customers) if customers is not None else None
     params = window_params(period, wanted, since)
     fragment = customer_filter if wanted is not None else ""
     daily: dict[str, dict[date, float]] = defaultdict(dict)
     for customer, day, amount in query(_DAILY.format(customer_filter=fragment), params):
-        when = day if isinstance(day, date) else date.fromisoformat(str(day)[:10])
-        daily[customer][when] = float(amount)
+        daily[customer][_day(day)] = float(amount)
     services: dict[str, list[ServiceRevenue]] = defaultdict(list)
     for customer, service, cur, prior, same in query(
         _SERVICES.format(customer_filter=fragment), params
@@ -108,7 +146,12 @@ def fetch_aggregates(
                 prior_same_days=float(same),
             )
         )
-    keys = wanted if wanted is not None else sorted(daily)
+    # Everyone with rows in the compared months; the look-back only tells new from returning.
+    keys = (
+        wanted
+        if wanted is not None
+        else sorted(k for k, v in daily.items() if max(v) >= period.prior_start)
+    )
     known = list(daily)
 
     def missing(key: str) -> CustomerRevenue:
@@ -124,4 +167,12 @@ def fetch_aggregates(
         else missing(key)
         for key in keys
     }
-    return RevenueSnapshot(source=source, period=period, customers=result)
+    ends = {key: max(days) for key, days in daily.items() if days}
+    coverage = coverage.model_copy(update={"ends_early": ends_early(ends, period)})
+    return RevenueSnapshot(
+        source=source,
+        period=period,
+        customers=result,
+        coverage=coverage,
+        warnings=(notice,) if notice else (),
+    )

@@ -8,7 +8,7 @@ from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..domain.models import CustomerRevenue, SourceName
+from ..domain.models import CustomerRevenue, SourceCoverage, SourceName
 from ..domain.periods import Period
 
 
@@ -24,6 +24,9 @@ class RevenueSnapshot(BaseModel):
     period: Period
     customers: dict[str, CustomerRevenue]
     warnings: tuple[str, ...] = ()
+    # What the book covers (first and last day, days missing, customers ending early); None
+    # when the source cannot tell (monthly totals only).
+    coverage: SourceCoverage | None = None
 
 
 class SourceStatus(BaseModel):

@@ -25,8 +25,9 @@ from pydantic import SecretStr
 
 from ..concurrency import run_all
 from ..config import CustomerConfig, TableauConfig
-from ..domain.models import CustomerRevenue, ServiceRevenue, SourceName
-from ..domain.periods import Period, period_for
+from ..domain.coverage import book_totals, ends_early, settle_period, source_coverage
+from ..domain.models import CustomerRevenue, ServiceRevenue, SourceName, Thresholds
+from ..domain.periods import Period
 from ..domain.revenue import from_daily, unavailable
 from ..errors import ConfigError, SourceError, TableauError
 from ..net import send
@@ -34,6 +35,7 @@ from .base import RevenueSnapshot, SourceStatus
 from .display_values import parse_amount, parse_day, parse_month
 
 log = logging.getLogger(__name__)
+CUT_OFF = "Tableau's answer was cut off"
 # A filter value no customer has: the view answers with its header row only.
 NO_SUCH_CUSTOMER = "spend-monitor check: no such customer"
 VIEW_KEYS = ("daily_revenue", "monthly_revenue", "service_breakdown")
@@ -62,6 +64,27 @@ def _error_from(response: httpx.Response) -> TableauError:
         except (ET.ParseError, StopIteration):
             pass
     return TableauError(code, summary, HINTS.get(code))
+
+
+class AnswerCutOff(SourceError):
+    """A view's answer visibly cut short, twice: its batch's customers are unavailable."""
+
+
+def cut_reason(response: httpx.Response) -> str | None:
+    """Why a view's CSV answer is visibly incomplete, or None: a body shorter than its
+    Content-Length, bytes that do not decode, or a last line without all its fields."""
+    expected = response.headers.get("content-length")
+    encoded = response.headers.get("content-encoding")
+    if expected and not encoded and int(expected) != len(response.content):
+        return f"{len(response.content)} of {expected} bytes"
+    try:
+        text = response.content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return "the bytes do not decode as UTF-8"
+    rows = list(csv.reader(io.StringIO(text)))
+    if rows and len(rows[-1]) != len(rows[0]):
+        return f"its last line has {len(rows[-1])} of {len(rows[0])} fields"
+    return None
 
 
 def escape_filter_value(value: str) -> str:
@@ -125,6 +148,13 @@ class TableauClient:
         headers = {"Accept": "application/json", **kwargs.pop("headers", {})}
         try:
             return await send(self._http, method, url, headers=headers, **kwargs)
+        except httpx.RemoteProtocolError as exc:
+            if "complete message body" in str(exc):
+                raise AnswerCutOff(f"{CUT_OFF} ({exc})") from None
+            raise SourceError(
+                f"cannot reach Tableau at {self.config.base_url} ({type(exc).__name__})",
+                "check tableau.server and the network",
+            ) from None
         except httpx.TransportError as exc:
             raise SourceError(
                 f"cannot reach Tableau at {self.config.base_url} ({type(exc).__name__})",
@@ -186,17 +216,29 @@ class TableauClient:
         return self._views[value]
 
     async def view_csv(self, key: str, value: str, filters: dict[str, str]) -> str:
+        """A view's CSV; an answer visibly cut short is asked for once more, then raises
+        `AnswerCutOff`."""
         view = await self.view_id(key, value)
-        try:
-            response = await self.request("GET", f"views/{view}/data", params=filters)
-        except TableauError as exc:
-            if exc.code == "400080":
-                raise ConfigError(
-                    f"tableau.views.{key}: {value!r} is not a view on this site",
-                    "check the view id in the config",
-                ) from None
-            raise
-        return response.content.decode("utf-8-sig")
+        reason = ""
+        for attempt in (1, 2):
+            try:
+                response = await self.request("GET", f"views/{view}/data", params=filters)
+            except TableauError as exc:
+                if exc.code == "400080":
+                    raise ConfigError(
+                        f"tableau.views.{key}: {value!r} is not a view on this site",
+                        "check the view id in the config",
+                    ) from None
+                raise
+            except AnswerCutOff as exc:
+                reason = str(exc)
+            else:
+                cut = cut_reason(response)
+                if cut is None:
+                    return response.content.decode("utf-8-sig")
+                reason = f"{CUT_OFF} ({cut})"
+            log.warning("view %s: %s (attempt %d of 2)", key, reason, attempt)
+        raise AnswerCutOff(f"view {key}: {reason}")
 
     async def sign_out(self) -> None:
         if self._token is None:
@@ -216,6 +258,8 @@ class ViewRows:
 
     columns: list[str] = field(default_factory=list)
     rows: list[dict[str, str]] = field(default_factory=list)
+    # Customers whose batch came back cut off twice, and why.
+    cut: dict[str, str] = field(default_factory=dict)
 
 
 def _by_day() -> defaultdict[date, float]:
@@ -274,6 +318,7 @@ class TableauSource:
         """All rows of a view for `names` (None: unfiltered), batches fetched concurrently."""
         limiter = anyio.CapacityLimiter(self.config.max_concurrency)
         texts: list[str] = []
+        cut: dict[str, str] = {}
 
         async def one(batch: list[str] | None) -> None:
             async with limiter:
@@ -282,13 +327,25 @@ class TableauSource:
                     filters[f"vf_{self.filter_field}"] = ",".join(
                         escape_filter_value(n) for n in batch
                     )
-                texts.append(await self.client.view_csv(key, value, filters))
+                try:
+                    texts.append(await self.client.view_csv(key, value, filters))
+                except AnswerCutOff as exc:
+                    if batch is None:
+                        raise  # every customer was in it: the source failed as a whole
+                    cut.update(dict.fromkeys(batch, exc.message))
 
         groups: list[list[str] | None] = (
             list(batches(names, self.config.batch_size)) if (names is not None) else [None]
         )
         await run_all(functools.partial(one, batch) for batch in groups)
-        return self._parse(texts)
+        parsed = self._parse(texts)
+        if not parsed.rows and not cut:
+            raise SourceError(
+                f"tableau view {key} ({value}) answered with no rows at all",
+                "check the view's filters and its data source refresh in Tableau",
+            )
+        parsed.cut = cut
+        return parsed
 
     @staticmethod
     def _parse(texts: list[str]) -> ViewRows:
@@ -378,12 +435,20 @@ class TableauSource:
             dated += [
                 d for lines in got.by_service.values() for rows in lines.values() for d in rows
             ]
-        period = period_for(as_of, max(dated) if dated else None)
+        book = book_totals(got.daily.values())
+        period, notice = settle_period(
+            as_of, book, Thresholds(), min(dated, default=None), max(dated, default=None)
+        )
+        ends = {who: max(days) for who, days in got.daily.items() if days}
+        coverage = source_coverage(book).model_copy(update={"ends_early": ends_early(ends, period)})
         keys = list(customers) if customers is not None else sorted(got.seen)
         result: dict[str, CustomerRevenue] = {}
+        cut = {who: why for rows in read.values() for who, why in rows.cut.items()}
         for key in keys:
             who = self.tableau_names.get(key, key)
-            if who in got.problems:
+            if who in cut:
+                result[key] = unavailable(key, "tableau", cut[who])
+            elif who in got.problems:
                 result[key] = unavailable(key, "tableau", got.problems[who])
             elif who not in got.seen:
                 result[key] = unavailable(
@@ -397,7 +462,13 @@ class TableauSource:
                 result[key] = self._customer(
                     key, got.daily.get(who), got.monthly.get(who), services, period
                 )
-        return RevenueSnapshot(source="tableau", period=period, customers=result)
+        return RevenueSnapshot(
+            source="tableau",
+            period=period,
+            customers=result,
+            coverage=coverage if got.daily else None,
+            warnings=(notice,) if notice else (),
+        )
 
     @staticmethod
     def _service(
