@@ -97,13 +97,15 @@ def test_rows_missing_for_the_second_half_of_the_prior_month_are_no_surge(capsys
     ]
 
 
-def test_a_source_that_begins_this_month_makes_no_customer_new(capsys, tmp_path):
+def test_a_source_that_begins_this_month_fails_the_run_in_one_line(capsys, tmp_path):
     rows = healthy_book(start=date(2026, 11, 1))
     result = local_digest(capsys, tmp_path, rows)
-    assert result.code == 3
-    for pace in by_name(result).values():
-        assert pace["flag"] == "unavailable"
-        assert pace["error"] == "the source has no data before Nov 1: nothing to compare with"
+    assert result.code == 4
+    assert result.out == ""  # no digest of "new" customers
+    assert result.err == (
+        "error: the source has no data before Nov 1: nothing to compare with — point the "
+        "source at data that includes the prior month, or pass --as-of\n"
+    )
 
 
 def test_a_csv_cut_inside_its_last_day_paces_through_the_day_before(capsys, tmp_path):

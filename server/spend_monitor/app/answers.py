@@ -32,7 +32,10 @@ DATA_THROUGH = "The last day with data (YYYY-MM-DD); the current month is paced 
 
 class DailyPoint(BaseModel):
     date: datetime.date = Field(description="The day (YYYY-MM-DD).")
-    amount: Rounded = Field(description="Revenue that day, in dollars (0 when it had none).")
+    amount: Rounded | None = Field(
+        description="Revenue that day, in dollars; null when the data has no rows for the "
+        "day (no usage, or a gap in the data: not a confirmed zero)."
+    )
 
 
 class PacePage(BaseModel):
@@ -144,6 +147,11 @@ class CheckReport(BaseModel):
     source: SourceStatus
     customers: list[str]
     channels: list[ChannelStatus]
+    coverage: list[str] = Field(
+        default_factory=list,
+        description="What the data covers: first and last day, days without rows, customers "
+        "whose rows end early.",
+    )
     trackers: list[str]
 
     @property

@@ -27,4 +27,11 @@ async def backtest(services: Services, request: BacktestRequest) -> BacktestRepo
             "no daily data for the backtest", "the backtest needs a source with daily revenue"
         )
     holidays = public_holidays(services.config.holidays_country, first_prior, last_day)
-    return replay(daily, months, request.days, services.config.thresholds, holidays)
+    return replay(
+        daily,
+        months,
+        request.days,
+        services.config.thresholds,
+        holidays,
+        complete_through=snapshot.period.data_through,
+    )

@@ -13,11 +13,12 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 from ..domain.alerts import apply_snoozes, mark_news
+from ..domain.coverage import lookback_start, prior_uncovered
 from ..domain.customers import CustomerIndex
 from ..domain.digest import build_digest
 from ..domain.models import Customer, Digest, MethodChoice, PastDigest, Snooze
-from ..domain.periods import public_holidays
-from ..errors import UnknownCustomerError
+from ..domain.periods import period_for, public_holidays
+from ..errors import SourceError, UnknownCustomerError
 from ..sources import RevenueSnapshot
 from ..trackers import read_trackers
 from .answers import DigestRun
@@ -28,6 +29,20 @@ if TYPE_CHECKING:
 # Tickets can sit idle for weeks; look this far back for holidays when counting business days.
 HOLIDAY_LOOKBACK_DAYS = 120
 Progress = Callable[[float, float, str], Awaitable[None]]
+
+
+def _require_a_prior_period(snapshot: RevenueSnapshot) -> None:
+    """A source with nothing before this month can serve no comparison: the run fails with
+    one line instead of calling every customer new."""
+    coverage = snapshot.coverage
+    first = coverage.first_day if coverage else snapshot.period.source_first_day
+    if first is None:
+        return
+    problem = prior_uncovered(first, snapshot.period)
+    if problem is not None:
+        raise SourceError(
+            problem, "point the source at data that includes the prior month, or pass --as-of"
+        )
 
 
 class Book:
@@ -50,7 +65,9 @@ class Book:
         if progress:
             await progress(0, 2, f"fetching revenue from {services.source.name}")
         configured = [c.name for c in services.config.customers] or None
-        snapshot = await services.source.fetch(as_of, configured)
+        since = lookback_start(period_for(as_of), services.config.thresholds)
+        snapshot = await services.source.fetch(as_of, configured, since)
+        _require_a_prior_period(snapshot)
         if ttl > 0:
             self._snapshots[as_of] = (self._clock(), snapshot)
         if progress:
@@ -90,6 +107,8 @@ class Book:
                 config.holidays_country, as_of - timedelta(days=HOLIDAY_LOOKBACK_DAYS), as_of
             ),
             errors=[*snapshot.warnings, *trackers.warnings],
+            coverage=snapshot.coverage,
+            notices=snapshot.notices,
         )
         self._digests[key] = (snapshot, digest)
         return digest

@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from ..config import unknown_keys
+from ..domain.coverage import coverage_lines
 from ..errors import SpendMonitorError
 from ..trackers import read_trackers
 from .answers import ChannelStatus, CheckReport
@@ -33,12 +36,27 @@ async def _verify(services: Services, status: ChannelStatus) -> ChannelStatus:
     return status.model_copy(update={"verified": True, "detail": f"token ok ({who})"})
 
 
+async def _coverage(services: Services, as_of: date) -> list[str]:
+    """What the book covers, from the day's snapshot; a source that cannot be read says so in
+    its status line instead."""
+    try:
+        snapshot = await services.book.snapshot(as_of)
+    except SpendMonitorError as exc:
+        return [f"not measured: {exc}"]
+    if snapshot.coverage is None:
+        return ["not measured: this source has monthly totals only"]
+    names = {c.name: c.label for c in services.config.customers}
+    return coverage_lines(snapshot.coverage, names)
+
+
 async def check(services: Services, request: CheckRequest) -> CheckReport:
     config = services.config
+    as_of = services.day(request.as_of)
     trackers = read_trackers(config.escalation_tracker_path, config.engdesk_tracker_glob)
     return CheckReport(
         config_warnings=config_warnings(services),
-        source=await services.source.status(services.day(request.as_of)),
+        source=await services.source.status(as_of),
+        coverage=await _coverage(services, as_of),
         customers=[c.label for c in config.customers],
         channels=[await _verify(services, s) for s in services.channel_statuses()],
         trackers=[

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from ..domain.coverage import daily_with_gaps
 from ..render import RENDERERS
 from ..store import PastFlag
 from .answers import (
@@ -35,11 +36,9 @@ BOOK_DRIVERS = 2
 
 
 def _series(daily: dict[date, float], start: date, end: date) -> list[DailyPoint]:
-    """Every day from start to end; a day without rows is a real zero within the data."""
-    days = (end - start).days + 1
+    """Every day from start to end; a day without rows is marked (null), not a zero."""
     return [
-        DailyPoint(date=day, amount=round(daily.get(day, 0.0), 2))
-        for day in (start + timedelta(days=i) for i in range(max(days, 0)))
+        DailyPoint(date=day, amount=amount) for day, amount in daily_with_gaps(daily, start, end)
     ]
 
 

@@ -95,6 +95,8 @@ def _print_check(report: CheckReport) -> None:
     out(f"customers: {', '.join(report.customers) or 'all customers found in the data'}\n")
     for channel in report.channels:
         out(f"{channel.channel}: {channel.detail}\n")
+    for line in report.coverage:
+        out(f"coverage: {line}\n")
     for line in report.trackers:
         out(f"trackers: {line}\n")
 
@@ -148,6 +150,9 @@ def _print_backtest(report: BacktestReport, fmt: str) -> None:
                 name: score.model_dump(include={"n", "mdape", "mape", "false_alarm_rate"})
                 for name, score in report.methods.items()
             },
+            "incomplete_months": report.incomplete_months,
+            "partial_day_exclusions": report.partial_day_exclusions,
+            "coverage_cases": report.coverage_cases,
         }
         sys.stdout.write(json.dumps(data, indent=2) + "\n")
         return
@@ -161,6 +166,9 @@ def _print_backtest(report: BacktestReport, fmt: str) -> None:
             f"{name:<10} {score.n:>6} {_pct(score.mdape):>8} {_pct(score.mape):>8} "
             f"{_pct(score.false_alarm_rate):>8} of {score.stable_cases}\n"
         )
+    if report.incomplete_months:
+        months = ", ".join(report.incomplete_months)
+        sys.stdout.write(f"not scored (the data ends inside them): {months}\n")
 
 
 async def run_backtest(args: argparse.Namespace, services: Services) -> int:

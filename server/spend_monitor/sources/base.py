@@ -24,6 +24,9 @@ class RevenueSnapshot(BaseModel):
     period: Period
     customers: dict[str, CustomerRevenue]
     warnings: tuple[str, ...] = ()
+    # Facts about the data as a whole said under the digest's title (a partial last day left
+    # out): not problems, so they do not make a run partial.
+    notices: tuple[str, ...] = ()
     # What the book covers (first and last day, days missing, customers ending early); None
     # when the source cannot tell (monthly totals only).
     coverage: SourceCoverage | None = None
