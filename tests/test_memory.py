@@ -232,7 +232,7 @@ def test_a_previous_schema_is_migrated_without_losing_rows(tmp_path):
     db.commit()
     db.close()
     store = Store(path)
-    assert store._db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+    assert store._db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
     (run,) = store.runs()
     assert (run.id, run.outcome, run.posts[0]["status"]) == (1, "posted", "sent")
     (past,) = store.customer_results("Acme")

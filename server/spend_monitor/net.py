@@ -76,10 +76,14 @@ class Deadline:
 class Transient(Exception):
     """An attempt's failure that another attempt may cure; `retry_after` when the server said."""
 
-    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+    def __init__(
+        self, reason: str, retry_after: float | None = None, maybe_delivered: bool = False
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.retry_after = retry_after
+        # The request may have reached the server (a timeout or a reset after sending).
+        self.maybe_delivered = maybe_delivered
 
 
 class GaveUp(httpx.TransportError):
@@ -87,12 +91,17 @@ class GaveUp(httpx.TransportError):
     A TransportError, so an adapter that explains transport failures explains this one too."""
 
     def __init__(
-        self, reason: str, response: httpx.Response | None = None, exhausted: bool = False
+        self,
+        reason: str,
+        response: httpx.Response | None = None,
+        exhausted: bool = False,
+        maybe_delivered: bool = False,
     ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.response = response
         self.exhausted = exhausted
+        self.maybe_delivered = maybe_delivered
 
 
 Classify = Callable[[BaseException], Transient | None]
@@ -106,7 +115,11 @@ def backoff(attempt: int, policy: Policy, rng: Callable[[], float] = random.rand
 def next_wait(attempt: int, failure: Transient, deadline: Deadline, policy: Policy) -> float:
     """How long to wait before attempt `attempt + 1`, or GaveUp with the reason."""
     if attempt >= policy.attempts:
-        raise GaveUp(f"{failure.reason} ({attempt} attempts)", exhausted=True)
+        raise GaveUp(
+            f"{failure.reason} ({attempt} attempts)",
+            exhausted=True,
+            maybe_delivered=failure.maybe_delivered,
+        )
     told = failure.retry_after
     if told is not None and told > policy.max_retry_after:
         raise GaveUp(f"{failure.reason}: asked to wait {told:.0f} s, more than we wait in a run")
@@ -122,10 +135,13 @@ async def with_retries(
     classify: Classify,
     deadline: Deadline | None = None,
     policy: Policy | None = None,
+    idempotent: bool = True,
 ) -> T:
     """Run `attempt` under the policy. Each try is bounded by the request timeout and the
     deadline; a failure `classify` calls transient is retried; others propagate as they are.
-    Raises GaveUp when no further attempt may be made."""
+    Raises GaveUp when no further attempt may be made. A call that is not `idempotent` (a
+    post) is not repeated once it may have reached the server: that is for the ledger's
+    recovery to settle, not for a blind second post."""
     policy = policy or current()
     deadline = deadline or Deadline.never()
     number = 0
@@ -138,7 +154,7 @@ async def with_retries(
             with anyio.fail_after(budget):
                 return await attempt()
         except TimeoutError:
-            failure = Transient(f"no answer within {budget:.0f} s")
+            failure = Transient(f"no answer within {budget:.0f} s", maybe_delivered=True)
         except Transient as exc:
             failure = exc
         except GaveUp:
@@ -148,6 +164,8 @@ async def with_retries(
             if found is None:
                 raise
             failure = found
+        if failure.maybe_delivered and not idempotent:
+            raise GaveUp(failure.reason, maybe_delivered=True)
         await anyio.sleep(next_wait(number, failure, deadline, policy))
 
 
@@ -182,8 +200,10 @@ RetryHint = Callable[[httpx.Response], float | None]
 
 
 def _transport(error: BaseException) -> Transient | None:
-    if isinstance(error, httpx.TransportError):
+    if isinstance(error, httpx.ConnectError | httpx.ConnectTimeout):
         return Transient(f"cannot reach the server ({type(error).__name__})")
+    if isinstance(error, httpx.TransportError):
+        return Transient(f"the connection failed ({type(error).__name__})", maybe_delivered=True)
     return None
 
 
@@ -203,6 +223,7 @@ async def send(
     retry_hint: RetryHint = retry_after_header,
     deadline: Deadline | None = None,
     expect_json: bool = False,
+    idempotent: bool = True,
     **kwargs: Any,
 ) -> httpx.Response:
     """One request under the shared policy. After the last attempt a transient response is
@@ -223,8 +244,9 @@ async def send(
         return response
 
     try:
-        return await with_retries(attempt, _transport, deadline)
+        return await with_retries(attempt, _transport, deadline, idempotent=idempotent)
     except GaveUp as exc:
         if last and exc.exhausted:
             return last[0]
-        raise GaveUp(exc.reason, last[0] if last else None) from None
+        response = last[0] if last else None
+        raise GaveUp(exc.reason, response, maybe_delivered=exc.maybe_delivered) from None
