@@ -240,7 +240,9 @@ async def send(
             raise Transient(f"HTTP {response.status_code}", retry_hint(response))
         if expect_json and response.is_success and not _decodes(response):
             last[:] = [response]
-            raise Transient(f"HTTP {response.status_code} with a body that is not JSON")
+            raise Transient(
+                f"HTTP {response.status_code} with a body that is not JSON", maybe_delivered=True
+            )
         return response
 
     try:
