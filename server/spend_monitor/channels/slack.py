@@ -73,6 +73,8 @@ def classify(error: BaseException) -> Transient | None:
             ok_status = status is not None and 200 <= status < 300
             return Transient(f"HTTP {status} with a body that is not JSON", None, ok_status)
         return None
+    if isinstance(error, ValueError):  # aiohttp could not decode the body (bytes or JSON)
+        return Transient("a body that cannot be decoded", maybe_delivered=True)
     if isinstance(error, aiohttp.ClientConnectorError):
         return Transient(f"cannot reach Slack ({type(error).__name__})")
     if isinstance(error, aiohttp.ClientError | asyncio.TimeoutError | OSError):

@@ -1,0 +1,1 @@
+"""The use cases: each module one job, over the adapters."""
