@@ -154,7 +154,7 @@ async def with_retries(
             with anyio.fail_after(budget):
                 return await attempt()
         except TimeoutError:
-            failure = Transient(f"no answer within {budget:.0f} s", maybe_delivered=True)
+            failure = Transient(f"no answer within {budget:.1f} s", maybe_delivered=True)
         except Transient as exc:
             failure = exc
         except GaveUp:

@@ -163,9 +163,10 @@ class FaultProxy:
         loop = asyncio.new_event_loop()
         sock = socket.create_server(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-        started = loop.run_until_complete(asyncio.start_server(self._serve, sock=sock))
         thread = threading.Thread(target=loop.run_forever, daemon=True)
         thread.start()
+        serving = asyncio.start_server(self._serve, sock=sock)
+        started = asyncio.run_coroutine_threadsafe(serving, loop).result(timeout=5)
         try:
             yield self
         finally:

@@ -126,6 +126,7 @@ async def deliver(
     results = {k: _known(r) for k, r in claim.before.items() if r.status == "sent"}
     pending_mark = ONCE_ONLY_OFF if store is None or ledger.problem else None
     thread = results["message-1"].message_id if "message-1" in results else None
+    resent_marked = False  # the first re-sent part carries the mark; what follows needs none
     for key in claim.mine:
         mark = pending_mark
         resend = False
@@ -136,13 +137,16 @@ async def deliver(
                 ledger.write(record)
                 results[key] = _known(record).model_copy(update={"confirmed": True})
                 continue
-            if found.lookup == "cannot_confirm":
-                resend = True
-                mark = mark or RESENT_MARK
+            resend = found.lookup == "cannot_confirm"
+        elif key in claim.before and claim.before[key].resent:
+            resend = True  # a marked re-send that failed: the original may still be there
+        if resend:
+            mark = mark or (None if resent_marked else RESENT_MARK)
         sent = await _send(ledger, claim, channel, parts[key], thread, mark, deadline, resend)
         results[key] = sent
         if mark is not None and sent.status == "sent":
             pending_mark = None
+            resent_marked = resent_marked or mark == RESENT_MARK
         if key == "message-1" and sent.status == "sent":
             thread = sent.message_id
     for key in claim.busy:
