@@ -8,7 +8,9 @@ copy marked re-sent where the first could not be confirmed. Counts come from the
 
 from __future__ import annotations
 
+import re
 import time
+from pathlib import Path
 
 import anyio
 import httpx
@@ -104,3 +106,13 @@ async def deliver_both(recorded, base, http, run_id=None) -> dict[str, ChannelDe
             await channel.aclose()
     assert time.monotonic() - started <= DEADLINE + 1.0
     return results
+
+
+def test_the_reliability_doc_lists_every_case_and_only_real_tests():
+    root = Path(__file__).resolve().parents[2]
+    doc = (root / "docs" / "reliability.md").read_text(encoding="utf-8")
+    for case in MATRIX:
+        assert f"`{case_id(case)}`" in doc, case_id(case)
+    for module, name in re.findall(r"`(test_\w+\.py)::(test_\w+)`", doc):
+        source = (Path(__file__).parent / module).read_text(encoding="utf-8")
+        assert f"def {name}(" in source, f"{module}::{name}"
