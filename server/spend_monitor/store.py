@@ -191,16 +191,7 @@ _NOT_SENT = "status != 'sent'"
 
 
 def _part(row: sqlite3.Row) -> PartRecord:
-    return PartRecord(
-        run_id=row["run_id"],
-        channel=row["channel"],
-        part=row["part"],
-        status=row["status"],
-        message_id=row["message_id"],
-        reason=row["reason"],
-        attempts=row["attempts"],
-        resent=bool(row["resent"]),
-    )
+    return PartRecord.model_validate({name: row[name] for name in PartRecord.model_fields})
 
 
 def _status(records: dict[str, PartRecord], part: str) -> PartStatus | None:

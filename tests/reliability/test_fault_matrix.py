@@ -15,8 +15,7 @@ from pathlib import Path
 import anyio
 import httpx
 import pytest
-
-from conftest import (
+from harness import (
     CHART,
     DEADLINE,
     holds_once,
@@ -25,6 +24,7 @@ from conftest import (
     telegram_channel,
     telegram_copies,
 )
+
 from fakes.faults import FAULTS, refused_url
 from spend_monitor.app.delivery import ChannelDelivery, deliver
 from spend_monitor.net import Deadline

@@ -6,8 +6,7 @@ from __future__ import annotations
 import anyio
 import httpx
 import pytest
-
-from conftest import (
+from harness import (
     CHART,
     DEADLINE,
     dead_owner,
@@ -17,6 +16,7 @@ from conftest import (
     telegram_channel,
     telegram_copies,
 )
+
 from spend_monitor.app.delivery import deliver, exit_code
 from spend_monitor.channels.base import RESENT_MARK
 from spend_monitor.net import Deadline

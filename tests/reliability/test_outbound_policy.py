@@ -7,8 +7,8 @@ from datetime import date
 import anyio
 import httpx
 import pytest
+from harness import slack_channel
 
-from conftest import slack_channel
 from fakes.billing_agent import BillingAgent
 from fakes.faults import FAULTS, FaultProxy
 from fakes.server import running

@@ -8,8 +8,8 @@ import sqlite3
 import threading
 
 import pytest
+from harness import CHART, DEADLINE, slack_channel
 
-from conftest import CHART, DEADLINE, slack_channel
 from spend_monitor import store as store_module
 from spend_monitor.app.delivery import deliver, exit_code
 from spend_monitor.channels.base import ONCE_ONLY_OFF
