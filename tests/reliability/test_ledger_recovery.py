@@ -171,3 +171,19 @@ async def test_a_retry_after_past_the_deadline_fails_at_once(recorded, slack):
     assert result.status == "failed"
     assert "asked to wait 3600 s" in result.reason
     assert slack.count("chat.postMessage") == 1
+
+
+async def test_a_delivery_stopped_mid_send_leaves_no_claim_behind(recorded, telegram):
+    from fakes.faults import FAULTS, FaultProxy
+
+    with FaultProxy(telegram.url).running() as proxy:
+        proxy.always(FAULTS["accept-then-hang"])
+        async with httpx.AsyncClient() as http:
+            with anyio.move_on_after(0.3) as stopped:
+                await run(recorded, telegram_channel(proxy.url, http))
+            assert stopped.cancelled_caught
+            statuses = {p.part: p.status for p in recorded.store.parts(recorded.run_id)}
+            assert statuses == {"message-1": "unknown", "chart-acme.png": "failed"}
+            result = await run(recorded, telegram_channel(telegram.url, http))
+    assert result.status == "re-sent"  # not blocked by a claim of this (live) process
+    holds_once(telegram_copies(telegram), PARTS)

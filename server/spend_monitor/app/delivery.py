@@ -16,7 +16,16 @@ from typing import Literal
 import anyio
 from pydantic import BaseModel, Field
 
-from ..channels.base import ONCE_ONLY_OFF, RESENT_MARK, Channel, Chart, Part, PartSent, PostOutcome
+from ..channels.base import (
+    ONCE_ONLY_OFF,
+    RESENT_MARK,
+    Channel,
+    Chart,
+    Found,
+    Part,
+    PartSent,
+    PostOutcome,
+)
 from ..domain.models import ChannelName, Digest
 from ..errors import EXIT_NOTHING, EXIT_OK, EXIT_PARTIAL, StoreError
 from ..net import Deadline
@@ -27,6 +36,7 @@ DeliveryStatus = Literal["posted", "already_posted", "re-sent", "failed", "unkno
 HOLDS_DIGEST: frozenset[DeliveryStatus] = frozenset({"posted", "already_posted", "re-sent"})
 ALREADY = "already posted today (same content)"
 BUSY = "already posted today (another run is posting it right now)"
+STOPPED = "the run was stopped before it was sent"
 
 
 class PartDelivery(BaseModel):
@@ -127,32 +137,52 @@ async def deliver(
     pending_mark = ONCE_ONLY_OFF if store is None or ledger.problem else None
     thread = results["message-1"].message_id if "message-1" in results else None
     resent_marked = False  # the first re-sent part carries the mark; what follows needs none
-    for key in claim.mine:
-        mark = pending_mark
-        resend = False
-        if claim.state(key) == "unknown" and once_only:
-            found = await channel.find_part(claim.ledger_run, key, deadline)
-            if found.lookup == "found":
-                record = _record(claim, channel.name, key, "sent", found.message_id, None)
-                ledger.write(record)
-                results[key] = _known(record).model_copy(update={"confirmed": True})
-                continue
-            resend = found.lookup == "cannot_confirm"
-        elif key in claim.before and claim.before[key].resent:
-            resend = True  # a marked re-send that failed: the original may still be there
-        if resend:
-            mark = mark or (None if resent_marked else RESENT_MARK)
-        sent = await _send(ledger, claim, channel, parts[key], thread, mark, deadline, resend)
-        results[key] = sent
-        if mark is not None and sent.status == "sent":
-            pending_mark = None
-            resent_marked = resent_marked or mark == RESENT_MARK
-        if key == "message-1" and sent.status == "sent":
-            thread = sent.message_id
+    in_flight: str | None = None  # written `unknown` by _send if stopped mid-way
+    try:
+        for key in claim.mine:
+            mark = pending_mark
+            resend = False
+            if claim.state(key) == "unknown" and once_only:
+                found = await _look(channel, claim.ledger_run, key, deadline)
+                if found.lookup == "found":
+                    record = _record(claim, channel.name, key, "sent", found.message_id, None)
+                    ledger.write(record)
+                    results[key] = _known(record).model_copy(update={"confirmed": True})
+                    thread = found.message_id if key == "message-1" else thread
+                    continue
+                resend = found.lookup == "cannot_confirm"
+            elif key in claim.before and claim.before[key].resent:
+                resend = True  # a marked re-send that failed: the original may still be there
+            if resend:
+                mark = mark or (None if resent_marked else RESENT_MARK)
+            in_flight = key
+            sent = await _send(ledger, claim, channel, parts[key], thread, mark, deadline, resend)
+            results[key], in_flight = sent, None
+            if mark is not None and sent.status == "sent":
+                pending_mark = None
+                resent_marked = resent_marked or mark == RESENT_MARK
+            if key == "message-1" and sent.status == "sent":
+                thread = sent.message_id
+    except BaseException:
+        # Stopped (the run's deadline, a shutdown): parts never sent are `failed`, so no claim
+        # of a live process is left to look like a send in progress.
+        with anyio.CancelScope(shield=True):
+            for key in claim.mine:
+                if key not in results and key != in_flight:
+                    ledger.write(_record(claim, channel.name, key, "failed", None, STOPPED))
+        raise
     for key in claim.busy:
         results.setdefault(key, PartDelivery(part=key, status="claimed", reason=BUSY))
     ordered = [results[k] for k in keys if k in results]
     return _summary(channel.name, claim, ordered, ledger.problem or store_problem)
+
+
+async def _look(channel: Channel, run_id: int, key: str, deadline: Deadline) -> Found:
+    """A history lookup that cannot fail: anything going wrong means we cannot confirm."""
+    try:
+        return await channel.find_part(run_id, key, deadline)
+    except Exception as exc:  # a lookup is advisory: never the reason a part is lost
+        return Found(lookup="cannot_confirm", reason=f"lookup failed ({type(exc).__name__})")
 
 
 def _marked_updated(digest: Digest, claim: Claim) -> Digest:

@@ -17,7 +17,7 @@ from pydantic import SecretStr
 
 from ..config import SlackConfig
 from ..domain.models import ChannelName, Digest
-from ..errors import PostUnconfirmed, SlackError
+from ..errors import ChannelError, PostUnconfirmed, SlackError
 from ..net import Deadline, GaveUp, Transient, current, with_retries
 from ..render.slack import MAX_BLOCKS, render_slack
 from .base import (
@@ -116,7 +116,7 @@ class SlackChannel:
         try:
             response = await with_retries(attempt, classify, deadline, idempotent=idempotent)
         except GaveUp as exc:
-            if exc.maybe_delivered:
+            if exc.maybe_delivered and not idempotent:
                 raise PostUnconfirmed(
                     f"Slack: {exc.reason}", "the next run will look for it"
                 ) from None
@@ -203,7 +203,7 @@ class SlackChannel:
                 include_all_metadata=True,
                 limit=HISTORY_LIMIT,
             )
-        except SlackError as exc:
+        except ChannelError as exc:
             return Found(lookup="cannot_confirm", reason=str(exc))
         for message in history.get("messages") or []:
             meta = message.get("metadata") or {}

@@ -80,7 +80,7 @@ class TelegramChannel:
                 **kwargs,
             )
         except GaveUp as exc:
-            if exc.maybe_delivered:
+            if exc.maybe_delivered and not idempotent:
                 raise PostUnconfirmed(
                     f"Telegram: {exc.reason}", "the next run re-sends it"
                 ) from None
