@@ -230,7 +230,7 @@ def test_a_previous_schema_is_migrated_without_losing_rows(tmp_path):
     db.commit()
     db.close()
     store = Store(path)
-    assert store._db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+    assert store._db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
     (run,) = store.runs()
     assert (run.id, run.outcome, run.posts[0]["status"]) == (1, "posted", "sent")
     (past,) = store.customer_results("Acme")
@@ -284,3 +284,26 @@ def test_stale_sending_claims_do_not_block_forever(tmp_path):
     )
     post_id, _ = store.claim_post(1, digest_day, "slack", "h")
     assert post_id is not None
+
+
+def test_a_sending_claim_of_a_dead_process_is_unknown_not_sending(tmp_path):
+    import subprocess
+
+    store = Store(tmp_path / "s.db")
+    digest_day = date(2026, 2, 15)
+    store._db.execute(
+        "INSERT INTO runs VALUES (1, ?, ?, 'local', 'auto', 'built', 'h', 'x')",
+        (digest_day.isoformat(), (digest_day - timedelta(days=1)).isoformat()),
+    )
+    child = subprocess.Popen(["true"])
+    child.wait()
+    store._db.execute(
+        "INSERT INTO posts (run_id, as_of, channel, content_hash, status, created_at, owner)"
+        " VALUES (1, ?, 'slack', 'h', 'sending', ?, ?)",
+        (digest_day.isoformat(), store_module._now(), f"{store_module.HOST}:{child.pid}"),
+    )
+    post_id, _ = store.claim_post(1, digest_day, "slack", "h")
+    assert post_id is not None  # a fresh claim, not "already posted" for ten minutes
+    (run,) = store.runs()
+    assert [p["status"] for p in run.posts] == ["unknown", "sending"]
+    assert store.run_to_repost(None) == 1

@@ -215,3 +215,24 @@ async def test_mcp_post_digest_takes_the_same_path(setup, slack, telegram):
     assert telegram.messages == []
     assert "<!channel>" not in "\n".join(slack.texts())
     assert SLACK_CANARY not in json.dumps(result.structured_content)
+
+
+@pytest.mark.parametrize(
+    ("down", "fault"),
+    [("slack", "502-plain-text"), ("slack", "200-undecodable"), ("telegram", "200-html")],
+)
+def test_a_garbage_answer_is_that_channels_failure_not_a_crash(
+    capsys, setup, slack, telegram, down, fault
+):
+    from fakes.faults import FAULTS, FaultProxy
+
+    upstream = slack.url if down == "slack" else telegram.url
+    with FaultProxy(upstream).running() as proxy:
+        proxy.always(FAULTS[fault])
+        setup(["Acme"], **{f"{down}_url": proxy.url})
+        result = invoke(capsys, "digest", "--as-of", AS_OF)
+    assert result.code == 3
+    assert f"{down}: FAILED" in result.err
+    assert "Traceback" not in result.err
+    working = telegram if down == "slack" else slack
+    assert len(working.messages) == 1

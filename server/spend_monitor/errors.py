@@ -11,7 +11,8 @@
     │   └── WarehouseError          the SQL warehouse refused or failed
     ├── ChannelError                a post to Slack or Telegram failed
     │   ├── SlackError              Slack answered ok:false, an HTTP error, or garbage
-    │   └── TelegramError           Telegram answered ok:false, an HTTP error, or garbage
+    │   ├── TelegramError           Telegram answered ok:false, an HTTP error, or garbage
+    │   └── PostUnconfirmed         a post may have arrived, but no answer came to say so
     └── StoreError                  the state database is unusable (the digest still goes out)
 
 Foreign exceptions are translated into these once, in the adapter that meets them. Front ends
@@ -105,6 +106,13 @@ class TelegramError(ChannelError):
         super().__init__(f"Telegram: {description}", hint)
         self.code = code
         self.description = description
+
+
+class PostUnconfirmed(ChannelError):
+    """The request may have reached the platform (a timeout or a reset after sending): the
+    ledger records the part as `unknown`, for recovery to confirm or re-send marked."""
+
+    exit_code = EXIT_PARTIAL
 
 
 class StoreError(SpendMonitorError):

@@ -1,16 +1,21 @@
 """The monitor's memory: runs, each customer's numbers per run, rendered digests, posts and
 acknowledgements, in SQLite (WAL mode) so the CLI and the MCP server can share it.
 
-Posting exactly once rests on `claim_post`: inside one IMMEDIATE transaction it checks for a
-post of the same content for the same day and channel and, if there is none, records the
-attempt — so two processes racing to post the same digest cannot both win.
+Posting exactly once rests on the posting ledger (`post_parts`): one row per run, channel and
+part (each split message, each chart), `claimed → sent | failed | unknown`. `claim_parts`
+decides inside one IMMEDIATE transaction which parts this process may send — so two
+processes racing to post the same digest cannot both win — and a claim whose process has died
+is turned into `unknown`, never left looking like a send in progress. `claim_post` (one row per
+channel, the older API) keeps working for the front ends not yet moved onto the ledger.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import socket
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -83,13 +88,81 @@ MIGRATIONS: tuple[str, ...] = (
         created_at TEXT NOT NULL
     );
     """,
+    """
+    CREATE TABLE post_parts (
+        run_id INTEGER NOT NULL REFERENCES runs(id),
+        channel TEXT NOT NULL,
+        part TEXT NOT NULL,
+        status TEXT NOT NULL,
+        message_id TEXT,
+        reason TEXT,
+        owner TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        resent INTEGER NOT NULL DEFAULT 0,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (run_id, channel, part)
+    );
+    ALTER TABLE posts ADD COLUMN owner TEXT;
+    CREATE VIEW sent_runs AS
+        SELECT run_id FROM posts WHERE status = 'sent'
+        UNION SELECT run_id FROM post_parts WHERE status = 'sent';
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
-# A post still marked "sending" after this long died with its process: it may be retried.
+# A claim by a process on another host (whose life we cannot see) is presumed dead after this.
 STALE_SENDING = timedelta(minutes=10)
 # How long to wait for another process's write before giving up with a clear error.
-BUSY_TIMEOUT = 10.0
-PostStatus = Literal["sending", "sent", "failed"]
+BUSY_TIMEOUT = 30.0
+PostStatus = Literal["sending", "sent", "failed", "unknown"]
+PartStatus = Literal["claimed", "sent", "failed", "unknown"]
+HOST = socket.gethostname()
+
+
+def this_process() -> str:
+    return f"{HOST}:{os.getpid()}"
+
+
+def process_alive(owner: str | None, since: str, now: datetime) -> bool:
+    """Whether the process that made a claim may still be sending. On this host we ask the
+    kernel; for another host (or an old row without an owner) only age can tell."""
+    host, _, pid = (owner or "").rpartition(":")
+    if host == HOST and pid.isdigit():
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+    return since > (now - STALE_SENDING).isoformat(timespec="seconds")
+
+
+class PartRecord(BaseModel):
+    """One part's line in the ledger."""
+
+    run_id: int
+    channel: str
+    part: str
+    status: PartStatus
+    message_id: str | None = None
+    reason: str | None = None
+    attempts: int = 0
+    resent: bool = False
+
+
+class Claim(BaseModel):
+    """What `claim_parts` decided: the run whose ledger holds this content for the channel,
+    each part's state before the claim, and which parts are now this process's to send."""
+
+    ledger_run: int
+    before: dict[str, PartRecord]
+    mine: list[str]
+    busy: list[str]
+    changed: bool
+
+    def state(self, part: str) -> PartStatus | None:
+        found = self.before.get(part)
+        return found.status if found else None
 
 
 class PastFlag(BaseModel):
@@ -131,6 +204,18 @@ class Ack(BaseModel):
         return Snooze.model_validate(
             self.model_dump(include={"customer", "kind", "until", "change_pct"})
         )
+
+
+DIED = "the process posting it stopped before the platform answered"
+_NOT_SENT = "status != 'sent'"
+
+
+def _part(row: sqlite3.Row) -> PartRecord:
+    return PartRecord.model_validate({name: row[name] for name in PartRecord.model_fields})
+
+
+def _status(records: dict[str, PartRecord], part: str) -> PartStatus | None:
+    return records[part].status if part in records else None
 
 
 def _now() -> str:
@@ -253,7 +338,7 @@ class Store:
                     " ORDER BY id",
                     (row["id"],),
                 )
-            ]
+            ] + self._ledger_summary(row["id"])
             out.append(
                 RunInfo(
                     id=row["id"],
@@ -272,8 +357,7 @@ class Store:
         rows = self._db.execute(
             """SELECT r.run_id, runs.as_of, r.flag, r.status, r.current, r.baseline,
                       r.change_pct,
-                      EXISTS(SELECT 1 FROM posts WHERE posts.run_id = r.run_id
-                             AND posts.status = 'sent') AS posted
+                      r.run_id IN (SELECT run_id FROM sent_runs) AS posted
                FROM results r JOIN runs ON runs.id = r.run_id
                WHERE r.customer = ? ORDER BY r.run_id DESC LIMIT ?""",
             (customer, limit),
@@ -284,8 +368,8 @@ class Store:
         """Earlier days' posted digests (the last run posted each day), newest first."""
         days = self._db.execute(
             """SELECT runs.as_of, max(runs.id) AS run_id FROM runs
-               JOIN posts ON posts.run_id = runs.id AND posts.status = 'sent'
-               WHERE runs.as_of < ? GROUP BY runs.as_of ORDER BY runs.as_of DESC LIMIT ?""",
+               WHERE runs.id IN (SELECT run_id FROM sent_runs)
+               AND runs.as_of < ? GROUP BY runs.as_of ORDER BY runs.as_of DESC LIMIT ?""",
             (as_of.isoformat(), limit),
         ).fetchall()
         out = []
@@ -310,26 +394,30 @@ class Store:
         self, run_id: int, as_of: date, channel: str, content_hash: str, force: bool = False
     ) -> tuple[int | None, bool]:
         """(post id to send under, whether this day's channel already had other content).
-        The post id is None when the same content was already sent (or is being sent),
-        unless `force`."""
-        stale = (datetime.now(UTC) - STALE_SENDING).isoformat(timespec="seconds")
+        The post id is None when the same content was already sent (or is being sent by a
+        live process), unless `force`. A `sending` row whose process died becomes `unknown`."""
+        now = datetime.now(UTC)
         with self._transaction() as db:
             earlier = db.execute(
-                "SELECT content_hash, status, created_at FROM posts WHERE as_of = ? AND "
-                "channel = ? AND status IN ('sent', 'sending')",
+                "SELECT id, content_hash, status, created_at, owner FROM posts WHERE as_of = ?"
+                " AND channel = ? AND status IN ('sent', 'sending')",
                 (as_of.isoformat(), channel),
             ).fetchall()
             for row in earlier:
-                live = row["status"] == "sent" or row["created_at"] > stale
-                if row["content_hash"] == content_hash and live and not force:
+                if row["status"] == "sending" and not process_alive(
+                    row["owner"], row["created_at"], now
+                ):
+                    db.execute(
+                        "UPDATE posts SET status = 'unknown', error = ? WHERE id = ?",
+                        (DIED, row["id"]),
+                    )
+                elif row["content_hash"] == content_hash and not force:
                     return None, False
-            changed = any(
-                r["status"] == "sent" and r["content_hash"] != content_hash for r in earlier
-            )
+            changed = self._sent_other_content(as_of, channel, content_hash)
             post_id = db.execute(
-                "INSERT INTO posts (run_id, as_of, channel, content_hash, status, created_at)"
-                " VALUES (?, ?, ?, ?, 'sending', ?)",
-                (run_id, as_of.isoformat(), channel, content_hash, _now()),
+                "INSERT INTO posts (run_id, as_of, channel, content_hash, status, created_at,"
+                " owner) VALUES (?, ?, ?, ?, 'sending', ?, ?)",
+                (run_id, as_of.isoformat(), channel, content_hash, _now(), this_process()),
             ).lastrowid
         return post_id, changed
 
@@ -343,27 +431,164 @@ class Store:
             )
 
     def failed_channels(self, run_id: int) -> list[str]:
+        """Channels of a run with a post or a part that is not `sent`."""
         rows = self._db.execute(
-            """SELECT channel FROM posts p WHERE run_id = ? AND status = 'failed'
+            f"""SELECT channel FROM posts p WHERE run_id = ? AND status IN ('failed', 'unknown')
                AND NOT EXISTS (SELECT 1 FROM posts q WHERE q.run_id = p.run_id
                                AND q.channel = p.channel AND q.status = 'sent')
-               GROUP BY channel""",
-            (run_id,),
+               UNION SELECT channel FROM post_parts WHERE run_id = ? AND {_NOT_SENT}
+               ORDER BY channel""",
+            (run_id, run_id),
         )
         return [r[0] for r in rows.fetchall()]
 
     def run_to_repost(self, as_of: date | None) -> int | None:
-        """The latest run (on `as_of`, if given) with a channel whose post failed."""
-        query = """SELECT DISTINCT p.run_id FROM posts p JOIN runs ON runs.id = p.run_id
-                   WHERE p.status = 'failed' AND NOT EXISTS (
-                       SELECT 1 FROM posts q WHERE q.run_id = p.run_id
-                       AND q.channel = p.channel AND q.status = 'sent')"""
+        """The latest run (on `as_of`, if given) with a post or a part that is not `sent`."""
+        query = f"""SELECT run_id FROM (
+                       SELECT p.run_id FROM posts p WHERE p.status IN ('failed', 'unknown')
+                       AND NOT EXISTS (SELECT 1 FROM posts q WHERE q.run_id = p.run_id
+                                       AND q.channel = p.channel AND q.status = 'sent')
+                       UNION SELECT run_id FROM post_parts WHERE {_NOT_SENT}
+                   ) JOIN runs ON runs.id = run_id"""
         params: tuple[str, ...] = ()
         if as_of is not None:
-            query += " AND runs.as_of = ?"
+            query += " WHERE runs.as_of = ?"
             params = (as_of.isoformat(),)
-        row = self._db.execute(query + " ORDER BY p.run_id DESC LIMIT 1", params).fetchone()
+        row = self._db.execute(query + " ORDER BY run_id DESC LIMIT 1", params).fetchone()
         return row[0] if row else None
+
+    # -- the posting ledger -------------------------------------------------------------------
+
+    def claim_parts(
+        self, run_id: int, channel: str, parts: Sequence[str], force: bool = False
+    ) -> Claim:
+        """Claim the parts of `run_id`'s digest for `channel` that are not `sent` yet.
+
+        Unless `force`, the ledger of the day's first run with the same content is used, so a
+        re-run sends only what that run did not deliver. A part claimed by a live process is
+        `busy` (left alone); a claim whose process died becomes `unknown` first."""
+        now = datetime.now(UTC)
+        with self._transaction() as db:
+            run = db.execute(
+                "SELECT as_of, content_hash FROM runs WHERE id = ?", (run_id,)
+            ).fetchone()
+            if run is None:
+                raise StoreError(f"no recorded run {run_id}", "see `spend-monitor history`")
+            ledger_run = run_id
+            if not force:
+                first = db.execute(
+                    "SELECT min(p.run_id) FROM post_parts p JOIN runs r ON r.id = p.run_id"
+                    " WHERE r.as_of = ? AND r.content_hash = ? AND p.channel = ?",
+                    (run["as_of"], run["content_hash"], channel),
+                ).fetchone()[0]
+                ledger_run = first or run_id
+                legacy = db.execute(
+                    "SELECT run_id FROM posts WHERE as_of = ? AND channel = ? AND"
+                    " content_hash = ? AND status = 'sent' ORDER BY id LIMIT 1",
+                    (run["as_of"], channel, run["content_hash"]),
+                ).fetchone()
+                if first is None and legacy is not None:
+                    sent = {
+                        k: PartRecord(run_id=legacy[0], channel=channel, part=k, status="sent")
+                        for k in parts
+                    }
+                    return Claim(ledger_run=legacy[0], before=sent, mine=[], busy=[], changed=False)
+            before: dict[str, PartRecord] = {}
+            busy: list[str] = []
+            for row in db.execute(
+                "SELECT * FROM post_parts WHERE run_id = ? AND channel = ?", (ledger_run, channel)
+            ).fetchall():
+                record = _part(row)
+                if record.status == "claimed":
+                    if process_alive(row["owner"], row["updated_at"], now):
+                        busy.append(record.part)
+                    else:
+                        record = record.model_copy(update={"status": "unknown", "reason": DIED})
+                        self._write_part(db, record)
+                before[record.part] = record
+            mine = [k for k in parts if k not in busy and _status(before, k) != "sent"]
+            for key in mine:
+                old = before.get(key)
+                db.execute(
+                    "INSERT INTO post_parts (run_id, channel, part, status, owner, attempts,"
+                    " resent, updated_at) VALUES (?, ?, ?, 'claimed', ?, ?, ?, ?)"
+                    " ON CONFLICT (run_id, channel, part) DO UPDATE SET status = 'claimed',"
+                    " owner = excluded.owner, attempts = excluded.attempts,"
+                    " updated_at = excluded.updated_at",
+                    (
+                        ledger_run,
+                        channel,
+                        key,
+                        this_process(),
+                        (old.attempts if old else 0) + 1,
+                        int(old.resent) if old else 0,
+                        _now(),
+                    ),
+                )
+            changed = self._sent_other_content(
+                date.fromisoformat(run["as_of"]), channel, run["content_hash"]
+            )
+        return Claim(ledger_run=ledger_run, before=before, mine=mine, busy=busy, changed=changed)
+
+    def record_part(self, record: PartRecord) -> None:
+        """Write a part's outcome the moment the platform has answered."""
+        with self._transaction() as db:
+            self._write_part(db, record)
+
+    def parts(self, run_id: int, channel: str | None = None) -> list[PartRecord]:
+        rows = self._db.execute(
+            "SELECT * FROM post_parts WHERE run_id = ? AND (? IS NULL OR channel = ?)"
+            " ORDER BY channel, rowid",
+            (run_id, channel, channel),
+        )
+        return [_part(row) for row in rows.fetchall()]
+
+    @staticmethod
+    def _write_part(db: sqlite3.Connection, record: PartRecord) -> None:
+        db.execute(
+            "UPDATE post_parts SET status = ?, message_id = ?, reason = ?, resent = ?,"
+            " updated_at = ? WHERE run_id = ? AND channel = ? AND part = ?",
+            (
+                record.status,
+                record.message_id,
+                record.reason,
+                int(record.resent),
+                _now(),
+                record.run_id,
+                record.channel,
+                record.part,
+            ),
+        )
+
+    def _sent_other_content(self, as_of: date, channel: str, content_hash: str) -> bool:
+        """Whether this day's channel already holds a digest with other content."""
+        row = self._db.execute(
+            "SELECT 1 FROM post_parts p JOIN runs r ON r.id = p.run_id WHERE r.as_of = ?"
+            " AND p.channel = ? AND r.content_hash != ? AND p.status = 'sent'"
+            " UNION SELECT 1 FROM posts WHERE as_of = ? AND channel = ? AND content_hash != ?"
+            " AND status = 'sent' LIMIT 1",
+            (as_of.isoformat(), channel, content_hash) * 2,
+        ).fetchone()
+        return row is not None
+
+    def _ledger_summary(self, run_id: int) -> list[dict[str, object]]:
+        """Per channel: one status for the channel, and every part as the ledger has it."""
+        out: list[dict[str, object]] = []
+        records = self.parts(run_id)
+        for channel in dict.fromkeys(r.channel for r in records):
+            mine = [r for r in records if r.channel == channel]
+            states = {r.status for r in mine}
+            status = next((s for s in ("claimed", "failed", "unknown") if s in states), "sent")
+            out.append(
+                {
+                    "channel": channel,
+                    "status": status,
+                    "message_ids": json.dumps([r.message_id for r in mine if r.message_id]),
+                    "error": next((r.reason for r in mine if r.reason), None),
+                    "parts": [r.model_dump(exclude={"run_id", "channel"}) for r in mine],
+                }
+            )
+        return out
 
     # -- acknowledgements ---------------------------------------------------------------------
 

@@ -1,5 +1,7 @@
-"""A Slack Web API emulator: chat.postMessage with Block Kit limits, the three-step file upload,
-auth.test, `ok: false` codes and 429 rate limits, as shared/facts/slack-telegram.md describes."""
+"""A Slack Web API emulator: chat.postMessage with Block Kit limits and message metadata, the
+three-step file upload, conversations.history (metadata only with `include_all_metadata`, and a
+token that may lack the history scope), auth.test, `ok: false` codes and 429 rate limits, as
+shared/facts/slack-telegram.md describes."""
 
 from __future__ import annotations
 
@@ -27,6 +29,8 @@ class SlackFake:
     # method -> responses to give before behaving normally: (status, retry_after)
     faults: dict[str, list[tuple[int, int | None]]] = field(default_factory=dict)
     url: str = ""
+    # False: the token lacks channels:history / im:history (conversations.history → missing_scope)
+    history_scope: bool = True
     _ids: Any = field(default_factory=lambda: itertools.count(1))
 
     def fail_next(self, method: str, times: int = 1, status: int = 429, retry_after: int = 1):
@@ -69,6 +73,7 @@ class SlackFake:
         handler = {
             "chat.postMessage": self.post_message,
             "auth.test": self.auth_test,
+            "conversations.history": self.history,
             "files.getUploadURLExternal": self.upload_url,
             "files.completeUploadExternal": self.complete_upload,
         }.get(method)
@@ -94,9 +99,34 @@ class SlackFake:
             total = sum(len((b.get("text") or {}).get("text", "")) for b in blocks)
             if total > TOTAL_BLOCK_TEXT:
                 return {"ok": False, "error": "msg_blocks_too_long"}
+        metadata = params.get("metadata")
+        if isinstance(metadata, str):
+            metadata = json.loads(metadata)
+        if metadata is not None and not (
+            isinstance(metadata, dict)
+            and isinstance(metadata.get("event_type"), str)
+            and isinstance(metadata.get("event_payload"), dict)
+        ):
+            return {"ok": False, "error": "invalid_metadata_format"}
         ts = f"1700000000.{next(self._ids):06d}"
-        self.messages.append({**params, "blocks": blocks, "ts": ts})
+        self.messages.append({**params, "blocks": blocks, "metadata": metadata, "ts": ts})
         return {"ok": True, "channel": params["channel"], "ts": ts}
+
+    def history(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Newest first; metadata is included only when asked for, as Slack does."""
+        if not self.history_scope:
+            return {"ok": False, "error": "missing_scope", "needed": "im:history"}
+        if params.get("channel") not in self.channels:
+            return {"ok": False, "error": "channel_not_found"}
+        with_metadata = str(params.get("include_all_metadata", "")).lower() in ("1", "true")
+        limit = int(params.get("limit") or 100)
+        out = []
+        for message in reversed(self.messages[-limit:]):
+            shown = {"type": "message", "ts": message["ts"], "text": message.get("text", "")}
+            if with_metadata and message.get("metadata"):
+                shown["metadata"] = message["metadata"]
+            out.append(shown)
+        return {"ok": True, "messages": out, "has_more": len(self.messages) > limit}
 
     def _block_errors(self, blocks: list[dict[str, Any]]) -> list[str]:
         errors = []
@@ -111,6 +141,8 @@ class SlackFake:
                 )
             if block.get("type") not in ("header", "section", "context", "divider"):
                 errors.append(f"unsupported type [json-pointer:/blocks/{i}/type]")
+            if block.get("type") == "context" and not block.get("elements"):
+                errors.append(f"missing required field: elements [json-pointer:/blocks/{i}]")
         return errors
 
     def upload_url(self, params: dict[str, Any]) -> dict[str, Any]:

@@ -1,12 +1,24 @@
-"""What every channel offers the monitor."""
+"""What every channel offers: a digest cut into parts the posting ledger tracks one by one."""
 
 from __future__ import annotations
 
-from typing import Protocol
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, Field
 
 from ..domain.models import ChannelName, Digest
+from ..errors import ChannelError, PostUnconfirmed
+from ..net import Deadline
+
+log = logging.getLogger(__name__)
+
+# The line a re-sent part carries when the earlier post could not be confirmed.
+RESENT_MARK = "(re-sent: the earlier post could not be confirmed)"
+# The line the first part carries when the state database cannot keep posts to once.
+ONCE_ONLY_OFF = "(once-only posting is off today: the state database is unavailable)"
 
 
 class Chart(BaseModel):
@@ -16,6 +28,47 @@ class Chart(BaseModel):
     title: str
     alt_text: str
     png: bytes = Field(repr=False)
+
+
+@dataclass(frozen=True)
+class Part:
+    """One piece of a post: a split message (`message-1`, …) or a chart (`chart-<file>`).
+    `text` and `blocks` are what the channel renders; `chart` is set for a chart."""
+
+    key: str
+    text: str = ""
+    blocks: tuple[dict[str, Any], ...] = ()
+    chart: Chart | None = None
+
+
+def message_key(index: int) -> str:
+    return f"message-{index + 1}"
+
+
+def chart_key(chart: Chart) -> str:
+    return f"chart-{chart.filename}"
+
+
+class PartSent(BaseModel):
+    """What the platform answered for one part. `unknown` when the request may have reached
+    it but no answer came (a timeout or a reset after sending)."""
+
+    key: str
+    status: Literal["sent", "failed", "unknown"]
+    message_id: str | None = None
+    reason: str | None = None
+    code: str | None = Field(None, description="the platform's error code, when it gave one")
+
+
+Lookup = Literal["found", "missing", "cannot_confirm"]
+
+
+class Found(BaseModel):
+    """The answer of a history lookup for a part whose fate is unknown."""
+
+    lookup: Lookup
+    message_id: str | None = None
+    reason: str | None = None
 
 
 class PostOutcome(BaseModel):
@@ -31,6 +84,26 @@ class PostOutcome(BaseModel):
 class Channel(Protocol):
     name: ChannelName
 
+    def parts(self, digest: Digest, charts: list[Chart]) -> list[Part]:
+        """The digest as this channel posts it: messages first, then charts."""
+        ...
+
+    async def send_part(
+        self,
+        run_id: int | None,
+        part: Part,
+        thread: str | None,
+        mark: str | None,
+        deadline: Deadline,
+    ) -> PartSent:
+        """Post one part (with `mark` as a visible first line, when given). Never raises:
+        any failure, a bug included, is the part's `failed` (or `unknown`) outcome."""
+        ...
+
+    async def find_part(self, run_id: int, key: str, deadline: Deadline) -> Found:
+        """Look for a part posted earlier under `run_id` (Slack: by message metadata)."""
+        ...
+
     async def post(self, digest: Digest, charts: list[Chart]) -> PostOutcome: ...
 
     async def verify(self) -> str:
@@ -38,3 +111,40 @@ class Channel(Protocol):
         ...
 
     async def aclose(self) -> None: ...
+
+
+async def post_all(
+    channel: Channel, digest: Digest, charts: list[Chart], deadline: Deadline | None = None
+) -> PostOutcome:
+    """Every part, in order, outside the ledger (charts go in the first message's thread)."""
+    outcome = PostOutcome(channel=channel.name, ok=True)
+    thread = None
+    for part in channel.parts(digest, charts):
+        sent = await channel.send_part(None, part, thread, None, deadline or Deadline.never())
+        if sent.status != "sent":
+            outcome.ok = False
+            outcome.error = outcome.error or sent.code or sent.status
+            outcome.note = outcome.note or sent.reason
+        elif part.chart is not None:
+            outcome.charts_posted += 1
+        else:
+            outcome.message_ids.append(sent.message_id or "")
+            thread = thread or sent.message_id
+    return outcome
+
+
+async def guarded(key: str, send: Callable[[], Awaitable[str]]) -> PartSent:
+    """Run one part's send; whatever goes wrong — the platform's error, no answer, a decode
+    error, a bug — is that part's outcome, never an exception out of the channel."""
+    try:
+        message_id = await send()
+    except PostUnconfirmed as exc:
+        return PartSent(key=key, status="unknown", reason=str(exc))
+    except ChannelError as exc:
+        return PartSent(key=key, status="failed", reason=str(exc), code=getattr(exc, "code", None))
+    except Exception as exc:  # a bug or a foreign error: this part failed, the run goes on
+        log.warning("posting %s failed unexpectedly (%s)", key, type(exc).__name__)
+        return PartSent(
+            key=key, status="failed", reason=f"unexpected failure ({type(exc).__name__})"
+        )
+    return PartSent(key=key, status="sent", message_id=message_id)

@@ -5,6 +5,7 @@ The token sits in the URL path, so nothing here logs a URL or an httpx exception
 
 from __future__ import annotations
 
+import html
 import logging
 from typing import Any
 
@@ -13,11 +14,21 @@ from pydantic import SecretStr
 
 from ..config import TelegramConfig
 from ..domain.models import ChannelName, Digest
-from ..errors import ChannelError, TelegramError
+from ..errors import PostUnconfirmed, TelegramError
 from ..logs import redact
-from ..net import retry_after_header, send
+from ..net import Deadline, GaveUp, retry_after_header, send
 from ..render.telegram import as_plain, render_telegram
-from .base import Chart, PostOutcome
+from .base import (
+    Chart,
+    Found,
+    Part,
+    PartSent,
+    PostOutcome,
+    chart_key,
+    guarded,
+    message_key,
+    post_all,
+)
 
 log = logging.getLogger(__name__)
 CAPTION_LIMIT = 1024
@@ -53,18 +64,34 @@ class TelegramChannel:
         self._base = config.api_base.rstrip("/")
         self._client = client
 
-    async def _call(self, method: str, **kwargs: Any) -> dict[str, Any]:
+    async def _call(
+        self, method: str, deadline: Deadline | None = None, idempotent: bool = True, **kwargs: Any
+    ) -> dict[str, Any]:
         url = f"{self._base}/bot{self._token.get_secret_value()}/{method}"
         try:
-            response = await send(self._client, "POST", url, retry_hint=_retry_hint, **kwargs)
-        except httpx.TransportError as exc:
-            raise ChannelError(
-                f"cannot reach Telegram ({type(exc).__name__})", "check the network"
-            ) from None
+            response = await send(
+                self._client,
+                "POST",
+                url,
+                retry_hint=_retry_hint,
+                deadline=deadline,
+                expect_json=True,
+                idempotent=idempotent,
+                **kwargs,
+            )
+        except GaveUp as exc:
+            if exc.maybe_delivered and not idempotent:
+                raise PostUnconfirmed(
+                    f"Telegram: {exc.reason}", "the next run re-sends it"
+                ) from None
+            code = str(exc.response.status_code) if exc.response is not None else "unreachable"
+            raise TelegramError(code, exc.reason, "check the network") from None
         try:
             body: dict[str, Any] = response.json()
         except ValueError:
             raise TelegramError(str(response.status_code), "not a JSON answer", None) from None
+        if not isinstance(body, dict):
+            raise TelegramError(str(response.status_code), "not a Bot API answer", None)
         if not body.get("ok"):
             description = redact(
                 str(body.get("description", "unknown error")), [self._token.get_secret_value()]
@@ -74,7 +101,7 @@ class TelegramChannel:
         result: dict[str, Any] = body.get("result") or {}
         return result
 
-    async def _send_text(self, message: str) -> str:
+    async def _send_text(self, message: str, deadline: Deadline) -> str:
         payload = {
             "chat_id": self.chat_id,
             "text": message,
@@ -82,33 +109,50 @@ class TelegramChannel:
             "link_preview_options": {"is_disabled": True},
         }
         try:
-            result = await self._call("sendMessage", json=payload)
+            result = await self._call("sendMessage", deadline, idempotent=False, json=payload)
         except TelegramError as exc:
             if "can't parse entities" not in exc.description:
                 raise
             log.warning("Telegram rejected the HTML (%s); resending as plain text", exc.description)
             del payload["parse_mode"]
             payload["text"] = as_plain(message)
-            result = await self._call("sendMessage", json=payload)
+            result = await self._call("sendMessage", deadline, idempotent=False, json=payload)
         return str(result.get("message_id", ""))
 
+    async def _send_photo(self, chart: Chart, caption: str, deadline: Deadline) -> str:
+        result = await self._call(
+            "sendPhoto",
+            deadline,
+            idempotent=False,
+            data={"chat_id": self.chat_id, "caption": caption[:CAPTION_LIMIT]},
+            files={"photo": (chart.filename, chart.png, "image/png")},
+        )
+        return str(result.get("message_id", ""))
+
+    def parts(self, digest: Digest, charts: list[Chart]) -> list[Part]:
+        messages = [Part(key=message_key(i), text=m) for i, m in enumerate(render_telegram(digest))]
+        return messages + [Part(key=chart_key(c), chart=c) for c in charts]
+
+    async def send_part(
+        self,
+        run_id: int | None,
+        part: Part,
+        thread: str | None,
+        mark: str | None,
+        deadline: Deadline,
+    ) -> PartSent:
+        if part.chart is not None:
+            chart = part.chart
+            caption = f"{mark}\n{chart.title}" if mark else chart.title
+            return await guarded(part.key, lambda: self._send_photo(chart, caption, deadline))
+        text = f"<i>{html.escape(mark)}</i>\n{part.text}" if mark else part.text
+        return await guarded(part.key, lambda: self._send_text(text, deadline))
+
+    async def find_part(self, run_id: int, key: str, deadline: Deadline) -> Found:
+        return Found(lookup="cannot_confirm", reason="a Telegram bot cannot read its chat")
+
     async def post(self, digest: Digest, charts: list[Chart]) -> PostOutcome:
-        outcome = PostOutcome(channel="telegram", ok=True)
-        try:
-            for message in render_telegram(digest):
-                outcome.message_ids.append(await self._send_text(message))
-            for chart in charts:
-                await self._call(
-                    "sendPhoto",
-                    data={"chat_id": self.chat_id, "caption": chart.title[:CAPTION_LIMIT]},
-                    files={"photo": (chart.filename, chart.png, "image/png")},
-                )
-                outcome.charts_posted += 1
-        except TelegramError as exc:
-            outcome.ok, outcome.error, outcome.note = False, exc.code, str(exc)
-        except ChannelError as exc:
-            outcome.ok, outcome.error, outcome.note = False, "unreachable", str(exc)
-        return outcome
+        return await post_all(self, digest, charts)
 
     async def verify(self) -> str:
         me = await self._call("getMe")

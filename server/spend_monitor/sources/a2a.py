@@ -8,6 +8,7 @@ with the reply quoted — never $0.
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import uuid
 from collections.abc import Sequence
@@ -17,7 +18,6 @@ from urllib.parse import urlsplit
 
 import anyio
 import httpx
-from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
 from ..concurrency import run_all
 from ..config import A2AConfig
@@ -25,7 +25,15 @@ from ..domain.models import CustomerRevenue, SourceName
 from ..domain.periods import period_for
 from ..domain.revenue import unavailable
 from ..errors import BillingAgentError
-from ..net import ATTEMPTS, new_client
+from ..net import (
+    Deadline,
+    GaveUp,
+    Transient,
+    is_transient,
+    new_client,
+    retry_after_header,
+    with_retries,
+)
 from .answers import amount_in_data, amount_in_text, shorten
 from .base import RevenueSnapshot, SourceStatus
 
@@ -46,19 +54,31 @@ RPC_CODES = {
 }
 
 
-def _transient(error: BaseException) -> bool:
-    from a2a.client import A2AClientError, A2AClientTimeoutError
+def _classify(error: BaseException) -> Transient | None:
+    """Transient by type and HTTP status, never by message text: the SDK wraps httpx's errors
+    (its message for a 503 is `HTTP Error 503: …`), so look at what it raised `from`."""
+    from a2a.client import A2AClientTimeoutError
 
-    if isinstance(error, A2AClientTimeoutError | httpx.TransportError):
-        return True
-    text = str(error)
-    return isinstance(error, A2AClientError) and (
-        text.startswith("Network communication error")
-        or text.startswith(("HTTP Error 429", "HTTP Error 5"))
-    )
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, A2AClientTimeoutError | httpx.TimeoutException):
+            return Transient("the billing agent did not answer in time")
+        if isinstance(seen, httpx.HTTPStatusError):
+            response = seen.response
+            if is_transient(response):
+                return Transient(f"HTTP {response.status_code}", retry_after_header(response))
+            return None
+        if isinstance(seen, httpx.TransportError):
+            return Transient(f"cannot reach the billing agent ({type(seen).__name__})")
+        if isinstance(seen, json.JSONDecodeError):
+            return Transient("the billing agent's answer is not JSON")
+        seen = seen.__cause__
+    return None
 
 
 def _describe(error: BaseException) -> str:
+    if isinstance(error, GaveUp):
+        return error.reason
     name = type(error).__name__
     code = RPC_CODES.get(name)
     message = str(error).split("\n")[0]
@@ -92,8 +112,9 @@ def _answer(chunks: list[Any]) -> tuple[float | None, str]:
 class BillingAgentSource:
     name: SourceName = "a2a"
 
-    def __init__(self, config: A2AConfig) -> None:
+    def __init__(self, config: A2AConfig, deadline: Deadline | None = None) -> None:
         self.config = config
+        self.deadline = deadline
         self._http: httpx.AsyncClient | None = None
         self._client: Client | None = None
         self._lock = anyio.Lock()
@@ -140,15 +161,11 @@ class BillingAgentSource:
         message = Message(
             message_id=str(uuid.uuid4()), role=Role.ROLE_USER, parts=[Part(text=question)]
         )
-        async for attempt in AsyncRetrying(
-            stop=stop_after_attempt(ATTEMPTS),
-            wait=wait_random_exponential(multiplier=0.5, max=8),
-            retry=retry_if_exception(_transient),
-            reraise=True,
-        ):
-            with attempt:
-                chunks = [c async for c in client.send_message(SendMessageRequest(message=message))]
-        return _answer(chunks)
+
+        async def attempt() -> list[Any]:
+            return [c async for c in client.send_message(SendMessageRequest(message=message))]
+
+        return _answer(await with_retries(attempt, _classify, self.deadline))
 
     async def _customer(self, key: str, months: tuple[str, str]) -> CustomerRevenue:
         totals = []

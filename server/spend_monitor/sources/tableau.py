@@ -30,7 +30,7 @@ from ..domain.models import CustomerRevenue, ServiceRevenue, SourceName, Thresho
 from ..domain.periods import Period
 from ..domain.revenue import from_daily, unavailable
 from ..errors import ConfigError, SourceError, TableauError
-from ..net import send
+from ..net import GaveUp, send
 from .base import RevenueSnapshot, SourceStatus
 from .display_values import parse_amount, parse_day, parse_month
 
@@ -148,14 +148,12 @@ class TableauClient:
         headers = {"Accept": "application/json", **kwargs.pop("headers", {})}
         try:
             return await send(self._http, method, url, headers=headers, **kwargs)
-        except httpx.RemoteProtocolError as exc:
-            if "complete message body" in str(exc):
-                raise AnswerCutOff(f"{CUT_OFF} ({exc})") from None
-            raise SourceError(
-                f"cannot reach Tableau at {self.config.base_url} ({type(exc).__name__})",
-                "check tableau.server and the network",
-            ) from None
         except httpx.TransportError as exc:
+            cause = exc.cause if isinstance(exc, GaveUp) else exc
+            if isinstance(cause, httpx.RemoteProtocolError) and "complete message body" in str(
+                cause
+            ):
+                raise AnswerCutOff(f"{CUT_OFF} ({cause})") from None
             raise SourceError(
                 f"cannot reach Tableau at {self.config.base_url} ({type(exc).__name__})",
                 "check tableau.server and the network",
