@@ -89,7 +89,8 @@ async def test_missing_column_names_file_column_and_fix(write_csv):
         await fetch(path)
     message = str(caught.value)
     assert "revenue.csv has no column for customer ('customer'), amount ('amount')" in message
-    assert "it has date, client, service, x" in message
+    assert "it has 'date', 'client', 'service', 'x'" in message
+    assert "local.columns" in message
     assert "local.columns" in message
 
 
