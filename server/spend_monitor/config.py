@@ -25,10 +25,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .domain.models import Customer, MethodChoice, SourceName, Thresholds
 from .errors import ConfigError
+from .trackers import DEFAULT_CLOSED_STATUSES, fold_status
 
 DEFAULT_CONFIG_PATH = Path("config/config.json")
 DEFAULT_TIMEZONE = "America/Chicago"
-DEFAULT_CLOSED_STATUSES = ("resolved", "closed", "done", "won't fix", "cancelled", "duplicate")
 # A validator that finds several problems raises `_several(...)`: each is "key: message", and
 # the report shows each on its own line under the validator's JSON path.
 SUBPROBLEMS = "\n"
@@ -233,7 +233,7 @@ class Config(Section):
     @field_validator("closed_ticket_statuses")
     @classmethod
     def _folded_statuses(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        folded = tuple(dict.fromkeys(s.strip().casefold() for s in value))
+        folded = tuple(dict.fromkeys(fold_status(s) for s in value))
         if "" in folded:
             raise ValueError("a status cannot be empty")
         return folded

@@ -37,7 +37,8 @@ _SERVICES = """
 SELECT customer, service,
        sum(CASE WHEN date >= :current_start THEN amount ELSE 0 END) AS current,
        sum(CASE WHEN date < :current_start THEN amount ELSE 0 END) AS prior_total,
-       sum(CASE WHEN date <= :prior_same_end THEN amount ELSE 0 END) AS prior_same_days
+       sum(CASE WHEN date <= :prior_same_end THEN amount ELSE 0 END) AS prior_same_days,
+       sum(CASE WHEN date >= :current_start AND amount > 0 THEN amount ELSE 0 END) AS charges
 FROM revenue
 WHERE date BETWEEN :window_start AND :through{customer_filter}
 GROUP BY customer, service
@@ -97,7 +98,7 @@ def fetch_aggregates(
         when = day if isinstance(day, date) else date.fromisoformat(str(day)[:10])
         daily[customer][when] = float(amount)
     services: dict[str, list[ServiceRevenue]] = defaultdict(list)
-    for customer, service, cur, prior, same in query(
+    for customer, service, cur, prior, same, charges in query(
         _SERVICES.format(customer_filter=fragment), params
     ):
         services[customer].append(
@@ -106,6 +107,7 @@ def fetch_aggregates(
                 current=float(cur),
                 prior_total=float(prior),
                 prior_same_days=float(same),
+                current_charges=float(charges),
             )
         )
     keys = wanted if wanted is not None else sorted(daily)

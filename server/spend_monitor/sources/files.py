@@ -122,12 +122,11 @@ class _DecodedLines:
     def __iter__(self) -> Iterator[str]:
         for chunk in self.raw:
             self.line += 1
-            if self.line == 1:
-                chunk = chunk.removeprefix(b"\xef\xbb\xbf")
+            line = chunk.removeprefix(b"\xef\xbb\xbf") if self.line == 1 else chunk
             try:
-                yield chunk.decode("utf-8")
+                yield line.decode("utf-8")
             except UnicodeDecodeError as exc:
-                raise _NotUtf8(self.line, chunk[exc.start]) from None
+                raise _NotUtf8(self.line, line[exc.start]) from None
 
 
 def normalize_csv(config: LocalConfig, out: Path) -> list[str]:
