@@ -344,7 +344,8 @@ def _json_path(loc: tuple[int | str, ...]) -> str:
 
 def _problems(error: Any) -> list[str]:
     """One line per problem; a validator's joined sub-problems extend its JSON path."""
-    loc = tuple(p for p in error["loc"] if not str(p).startswith(("function-after", "tagged")))
+    skip = ("function-after", "tagged", "literal[")
+    loc = tuple(p for p in error["loc"] if not str(p).startswith(skip))
     # Union members show up as path parts; keep the keys a user typed.
     loc = tuple(p for p in loc if p not in ("str", "SourceChain", "int"))
     path = _json_path(loc)

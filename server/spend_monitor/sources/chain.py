@@ -1,5 +1,6 @@
 """A primary source with a fallback: the whole run when the primary is down, and customer by
-customer when the primary has nothing (or failed) for them."""
+customer when the primary has nothing (or failed) for them. Without a fallback, a primary that
+fails as a whole fails the run: a digest of nothing but "data unavailable" is never posted."""
 
 from __future__ import annotations
 
@@ -46,18 +47,18 @@ class SourceChain:
         try:
             snapshot = await self.primary.fetch(as_of, customers, since)
         except SourceError as exc:
-            if customers is None:
+            if customers is None or self.fallback is None:
                 raise
             log.warning(
                 "%s failed (%s); using %s for every customer",
                 self.primary.name,
                 exc,
-                self.fallback.name if self.fallback else "nothing",
+                self.fallback.name,
             )
             reason = f"{self.primary.name}: {exc}"
             found = await self._fallback(as_of, customers, dict.fromkeys(customers, reason))
             return RevenueSnapshot(
-                source=self.fallback.name if self.fallback else self.primary.name,
+                source=self.fallback.name,
                 period=period_for(as_of),
                 customers=found,
                 warnings=(f"{self.primary.name} unavailable: {exc}",),
