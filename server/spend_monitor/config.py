@@ -41,7 +41,7 @@ def _several(problems: list[str]) -> ValueError:
 class Section(BaseModel):
     """Unknown keys are kept (and reported as likely typos), never fatal."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", allow_inf_nan=False)
 
 
 class Columns(Section):
@@ -180,7 +180,7 @@ class ThresholdsConfig(Thresholds):
     decline_pct < 0 < growth_pct, watch_drop_pct <= decline_pct, and a big mover is at least
     as far out as both flags."""
 
-    model_config = ConfigDict(frozen=True, extra="allow")
+    model_config = ConfigDict(frozen=True, extra="allow", allow_inf_nan=False)
 
     @model_validator(mode="after")
     def _consistent(self) -> ThresholdsConfig:
@@ -391,14 +391,22 @@ def load_config(path: Path) -> Config:
             "copy config/example-config.json there, pass --config PATH or set CONFIG_PATH",
         )
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8-sig"))
     except json.JSONDecodeError as exc:
         raise ConfigError(
             f"{path} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})",
             "fix the JSON syntax",
         ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read {path}: {exc}", "check the file's permissions") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{path} is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start})",
+            "save it as UTF-8",
+        ) from None
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot read {path}: {exc.strerror or type(exc).__name__}",
+            "check the file's permissions",
+        ) from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path} must hold a JSON object", "see config/example-config.json")
     return parse_config(data, str(path))

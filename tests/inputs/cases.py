@@ -145,7 +145,7 @@ CONFIG_CASES = [
         "config",
         "config file saved as Latin-1",
         1,
-        ("cannot read",),
+        ("config.json is not UTF-8 text (byte 0xe9", "save it as UTF-8"),
         files={"config/config.json": b'{"local": {"path": "caf\xe9.csv"}}'},
     ),
     _config(
