@@ -67,6 +67,12 @@ def _data(id: str, what: str, data: str | bytes, *says: str, code: int = 1, **kw
     return Case(id, "data file", what, code, says, data=data, **kw)
 
 
+def _reads(id: str, what: str, data: str | bytes, **kw: Any) -> Case:
+    """A borderline file that must read as the good one does and post the digest."""
+    kw.setdefault("out_has", ("Acme: $2.3K",))
+    return _data(id, what, data, code=0, posts=BOTH, **kw)
+
+
 def _row(id: str, what: str, row: str, *says: str, **kw: Any) -> Case:
     """A good file with one more row (line 8)."""
     return _data(id, what, GOOD_CSV + row + "\n", "revenue.csv", *says, **kw)
@@ -721,56 +727,38 @@ DATA_CASES = [
         config={"local": {"decimal": ",", "delimiter": ";"}},
         out_has=("Acme: $617",),
     ),
-    _data(
+    _reads(
         "data-crlf-with-lf-row",
         "a CRLF file with one LF row",
         GOOD_CSV.replace("\n", "\r\n").replace("\r\n2026-02-05", "\n2026-02-05"),
-        code=0,
-        posts=BOTH,
-        out_has=("Acme: $2.3K",),
     ),
-    _data(
+    _reads(
         "data-lf-with-crlf-row",
         "an LF file with one CRLF row",
         GOOD_CSV.replace("\n2026-02-05", "\r\n2026-02-05"),
-        code=0,
-        posts=BOTH,
-        out_has=("Acme: $2.3K",),
     ),
-    _data(
+    _reads(
         "data-bom",
         "UTF-8 with a byte-order mark",
         "\ufeff" + GOOD_CSV,
-        code=0,
-        posts=BOTH,
-        out_has=("Acme: $2.3K",),
     ),
-    _data(
+    _reads(
         "data-tsv",
         "a .tsv file (tab-delimited by default)",
         GOOD_CSV.replace(",", "\t"),
-        code=0,
-        posts=BOTH,
         data_name="revenue.tsv",
         config={"local": {"path": "revenue.tsv"}},
-        out_has=("Acme: $2.3K",),
     ),
-    _data(
+    _reads(
         "data-no-header",
         "local.header false: columns in the documented order",
         GOOD_ROWS,
-        code=0,
-        posts=BOTH,
         config={"local": {"header": False}},
-        out_has=("Acme: $2.3K",),
     ),
-    _data(
+    _reads(
         "data-thousands-and-dollars",
         'amounts like "$1,400.00"',
         GOOD_CSV.replace("1400", '"$1,400.00"'),
-        code=0,
-        posts=BOTH,
-        out_has=("Acme: $2.3K",),
     ),
     _data(
         "data-quoted-newline",
@@ -799,7 +787,8 @@ DATA_CASES = [
         "data-no-configured-customer",
         "the data has none of the configured customers",
         GOOD_CSV,
-        "no",
+        "revenue.csv",
+        "Initech",
         code=1,
         config={"customers": [{"name": "Initech"}, {"name": "Umbrella"}]},
         xfail=APP_WIRING + "a source that yields no customer fails the run before posting",
@@ -1167,23 +1156,18 @@ TRACKER_CASES = [
         {"engdesk/a.json": _ticket(customer=5)},
         "(ENGDESK-7): customer: expected text",
     ),
-    _tracker(
-        "tracker-ticket-wont-fix",
-        'a ticket closed as "Won\'t Fix" is not stale',
-        {"engdesk/a.json": _ticket("Won't Fix")},
-        out_lacks=("stale",),
-    ),
-    _tracker(
-        "tracker-ticket-cancelled",
-        'a ticket closed as "cancelled" is not stale',
-        {"engdesk/a.json": _ticket("cancelled")},
-        out_lacks=("stale",),
-    ),
-    _tracker(
-        "tracker-ticket-duplicate",
-        'a ticket closed as "DUPLICATE" is not stale',
-        {"engdesk/a.json": _ticket("DUPLICATE")},
-        out_lacks=("stale",),
+    *(
+        _tracker(
+            f"tracker-ticket-{slug}",
+            f'a ticket closed as "{status}" is not stale',
+            {"engdesk/a.json": _ticket(status)},
+            out_lacks=("stale",),
+        )
+        for slug, status in (
+            ("wont-fix", "Won't Fix"),
+            ("cancelled", "cancelled"),
+            ("duplicate", "DUPLICATE"),
+        )
     ),
     _tracker(
         "tracker-ticket-open",

@@ -1,8 +1,11 @@
 """Local CSV (optionally gzipped) or Parquet files, read and aggregated by DuckDB.
 
 Rows are (date, customer, service, amount); many rows per day and customer are summed in the
-database. A value that cannot be parsed stops the run with the file, row and column named —
-it is never dropped or read as 0.
+database. Parsing is explicit, never sniffed (docs/configuration.md, "Reading local files"): a
+CSV is read by Python's csv module with the configured delimiter, header and decimal separator
+(UTF-8 with or without BOM, LF and CR LF in any mix) and handed to DuckDB as a plain copy that
+keeps each row's line number. Any failure is one DataFileError naming the file, the line or
+row and column, and the fix; a value that cannot be parsed is never dropped or read as 0.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import gzip
 import io
 import re
 import tempfile
+import zlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
@@ -174,7 +178,7 @@ def normalize_csv(config: LocalConfig, out: Path) -> list[str]:
         raise DataFileError(
             f"{path} line {line + 1}: {exc}", "check the quoting of that line"
         ) from None
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+    except (OSError, EOFError, zlib.error) as exc:
         raise DataFileError(f"cannot read {path}: {_first_line(exc)}", SAVE_AS_CSV) from None
     if names is None or (rows == 0 and not config.header):
         raise DataFileError(f"{path} is empty", "export the revenue data into it")
