@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from spend_monitor.config import Config, LocalConfig, load_config, parse_config
 from spend_monitor.domain.formatting import format_amount, format_pct
-from spend_monitor.errors import ConfigError, DataFileError, SourceError
+from spend_monitor.errors import ConfigError, DataFileError
 from spend_monitor.render.slack import SlackStyle
 from spend_monitor.render.telegram import TelegramStyle, as_plain, split_lines, utf16_len
 from spend_monitor.sources.base import RevenueSnapshot
@@ -134,22 +134,18 @@ ROW = st.tuples(
 
 
 def _read(name: str, content: bytes, **options: object) -> RevenueSnapshot | None:
-    """Fetch from a file holding `content`: a snapshot, or None after a documented error —
-    a DataFileError naming the file on one line, or (a readable file with no rows before the
-    as-of date) the source's SourceError."""
+    """Fetch from a file holding `content`: a snapshot, or None after the documented error —
+    a DataFileError naming the file on one line."""
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / name
         path.write_bytes(content)
         source = LocalFileSource(LocalConfig(path=path, **options))
         try:
             return anyio.run(source.fetch, date(2026, 2, 15), None)
-        except SourceError as exc:
+        except DataFileError as exc:
             error = exc
-    if isinstance(error, DataFileError):
-        assert "\n" not in str(error)
-        assert str(path) in str(error)
-    else:
-        assert "no rows dated before" in str(error)
+    assert "\n" not in str(error)
+    assert str(path) in str(error) or path.name in str(error)
     return None
 
 

@@ -27,7 +27,7 @@ import anyio.to_thread
 
 from ..config import Columns, LocalConfig
 from ..domain.models import SourceName
-from ..errors import DataFileError
+from ..errors import DataFileError, SourceError
 from . import aggregate_sql as q
 from .base import RevenueSnapshot, SourceStatus
 
@@ -309,12 +309,18 @@ class LocalFileSource:
 
     @contextmanager
     def _checked(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A connection over the file, every row checked, in a scratch dir removed after."""
+        """A connection over the file, every row checked, in a scratch dir removed after.
+        Whatever the queries find wrong (no rows before the as-of date) is the file's
+        content, so the user's to fix: a DataFileError."""
         with tempfile.TemporaryDirectory(prefix="spend-monitor-") as scratch:
             con = self._connect(Path(scratch))
             try:
                 self._check_rows(con)
                 yield con
+            except DataFileError:
+                raise
+            except SourceError as exc:
+                raise DataFileError(exc.message, exc.hint) from None
             finally:
                 con.close()
 
