@@ -63,7 +63,12 @@ def _config(
     return Case(id, "config", what, code, says, config=patch, **kw)
 
 
-def _data(id: str, what: str, data: str | bytes, *says: str, code: int = 1, **kw: Any) -> Case:
+def _data(
+    id: str, what: str, data: str | bytes, *says: str, code: int = 1, name: str = "", **kw: Any
+) -> Case:
+    """`name`: the file's name, local.path pointing at it (default revenue.csv)."""
+    if name:
+        kw.update(data_name=name, config={"local": {"path": name}, **kw.get("config", {})})
     return Case(id, "data file", what, code, says, data=data, **kw)
 
 
@@ -518,8 +523,7 @@ DATA_CASES = [
         b"PK\x03\x04...",
         "revenue.xlsx: unknown file type",
         "export it as CSV UTF-8",
-        data_name="revenue.xlsx",
-        config={"local": {"path": "revenue.xlsx"}},
+        name="revenue.xlsx",
     ),
     _data(
         "data-xlsx-renamed",
@@ -575,16 +579,14 @@ DATA_CASES = [
         "a CSV file named .parquet",
         GOOD_CSV,
         "revenue.parquet cannot be read as parquet",
-        data_name="revenue.parquet",
-        config={"local": {"path": "revenue.parquet"}},
+        name="revenue.parquet",
     ),
     _data(
         "data-bad-gzip",
         "a .csv.gz that is not gzip",
         GOOD_CSV,
         "cannot read revenue.csv.gz",
-        data_name="revenue.csv.gz",
-        config={"local": {"path": "revenue.csv.gz"}},
+        name="revenue.csv.gz",
     ),
     _data(
         "data-unknown-suffix",
@@ -592,8 +594,7 @@ DATA_CASES = [
         GOOD_CSV,
         "revenue.json: unknown file type",
         "local.path must end in",
-        data_name="revenue.json",
-        config={"local": {"path": "revenue.json"}},
+        name="revenue.json",
     ),
     _data(
         "data-column-missing",
@@ -746,8 +747,7 @@ DATA_CASES = [
         "data-tsv",
         "a .tsv file (tab-delimited by default)",
         GOOD_CSV.replace(",", "\t"),
-        data_name="revenue.tsv",
-        config={"local": {"path": "revenue.tsv"}},
+        name="revenue.tsv",
     ),
     _reads(
         "data-no-header",
