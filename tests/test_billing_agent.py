@@ -13,6 +13,7 @@ from fakes.tableau import revenue_views
 from spend_monitor.app import diagnostics
 from spend_monitor.app.requests import CheckRequest
 from spend_monitor.config import parse_config
+from spend_monitor.errors import SourceError
 from spend_monitor.launch import embedded
 from spend_monitor.sources.answers import amount_in_data, amount_in_text
 
@@ -99,9 +100,8 @@ async def test_a_1_0_only_agent_refuses_0_3_and_speaks_1_0(agent):
     agent.compat_0_3 = False
     with serving(agent.app()) as url:
         agent.url = url
-        refused = by_name(await run(monitor(url, protocol_version="0.3")))["Acme"]
-        assert refused.flag == "unavailable"
-        assert "-32601" in refused.error
+        with pytest.raises(SourceError, match="-32601"):
+            await run(monitor(url, protocol_version="0.3"))
         spoken = by_name(await run(monitor(url, protocol_version="1.0")))["Acme"]
         assert spoken.current == 1_400
 
@@ -152,7 +152,7 @@ async def test_one_customer_missing_from_tableau_comes_from_the_agent(agent, tab
     assert agent.counts["rpc 0.3"] == 2  # only Globex's two months were asked
 
 
-def test_both_down_renders_unavailable_and_exits_3(capsys, tmp_path, monkeypatch):
+def test_both_down_is_one_line_and_exit_4_never_a_cliff(capsys, tmp_path, monkeypatch):
     monkeypatch.setenv("TABLEAU_PAT_SECRET", "pat-secret")
     config = tmp_path / "config" / "config.json"
     config.parent.mkdir()
@@ -171,16 +171,12 @@ def test_both_down_renders_unavailable_and_exits_3(capsys, tmp_path, monkeypatch
         )
     )
     result = invoke(capsys, "digest", "--as-of", "2026-02-15", "--format", "json", "--dry-run")
-    assert result.code == 3
-    data = json.loads(result.out)
-    for customer in data["customers"]:
-        assert customer["flag"] == "unavailable"
-        assert customer["source"] == "a2a"  # the last source tried
-        assert "cannot reach Tableau" in customer["error"]
-        assert "billing agent" in customer["error"]
-        assert customer["change_pct"] is None
-    assert "cliff" not in result.out
-    assert "decline" not in result.out
+    assert result.code == 4  # nothing could be fetched: a failed run, not a digest of zeros
+    assert result.out == ""
+    (line,) = result.err.strip().splitlines()
+    assert line.startswith("error: no customer's revenue could be read (Acme, Globex)")
+    assert "cannot reach Tableau" in line
+    assert "billing agent" in line
 
 
 async def test_check_reports_the_agent(agent, tableau):

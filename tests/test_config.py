@@ -146,3 +146,88 @@ def test_a_bad_env_value_is_a_config_error(monkeypatch):
     with pytest.raises(ConfigError) as caught:
         load_environment()
     assert caught.value.problems[0].startswith("environment variable DRY_RUN:")
+
+
+def problems_of(tmp_path, data):
+    """The problems reported, each without the leading `<path of the file>: `."""
+    path = write(tmp_path, data)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    return [p.removeprefix(f"{path}: ") for p in caught.value.problems]
+
+
+def test_inverted_thresholds_are_each_reported_with_their_path(tmp_path):
+    problems = problems_of(
+        tmp_path, {"local": {"path": "x"}, "thresholds": {"decline_pct": 10, "growth_pct": -5}}
+    )
+    assert problems == [
+        "thresholds.growth_pct: -5 must be above 0 (e.g. 15)",
+        "thresholds.decline_pct: 10 must be below 0 (e.g. -10)",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("thresholds", "ok"),
+    [
+        ({}, True),
+        ({"watch_drop_pct": -10, "decline_pct": -10}, True),
+        ({"watch_drop_pct": -9}, False),
+        ({"big_mover_pct": 15}, True),
+        ({"big_mover_pct": 14}, False),
+        ({"decline_pct": -60}, False),
+        ({"growth_pct": float("nan")}, False),
+    ],
+)
+def test_thresholds_must_order_the_flags(tmp_path, thresholds, ok):
+    data = {"local": {"path": "x"}, "thresholds": thresholds}
+    if ok:
+        loaded = load_config(write(tmp_path, data)).thresholds.model_dump()
+        assert {key: loaded[key] for key in thresholds} == thresholds
+    else:
+        assert any(p.startswith("thresholds.") for p in problems_of(tmp_path, data))
+
+
+def test_names_and_aliases_are_unique_across_customers_case_insensitively(tmp_path):
+    customers = [
+        {"name": "Acme", "aliases": ["ACME Corp", "acme"]},  # its own name again is fine
+        {"name": "Globex", "aliases": ["acme corp"]},
+        {"name": "Initech", "display_name": "GLOBEX"},
+    ]
+    assert problems_of(tmp_path, {"local": {"path": "x"}, "customers": customers}) == [
+        "customers[1].aliases[0]: 'acme corp' already names customer 'Acme'; "
+        "keep it on one of them",
+        "customers[2].display_name: 'GLOBEX' already names customer 'Globex'; "
+        "keep it on one of them",
+    ]
+
+
+def test_a_number_is_never_taken_for_a_name(tmp_path):
+    data = {"local": {"path": "x"}, "customers": [{"name": 5, "aliases": [6]}]}
+    assert problems_of(tmp_path, data) == [
+        "customers[0].name: Input should be a valid string",
+        "customers[0].aliases[0]: Input should be a valid string",
+    ]
+
+
+def test_closed_ticket_statuses_default_and_fold(tmp_path):
+    config = load_config(write(tmp_path, {"local": {"path": "x"}}))
+    assert {"resolved", "closed", "done", "won't fix", "cancelled", "duplicate"} == set(
+        config.closed_ticket_statuses
+    )
+    custom = {"local": {"path": "x"}, "closed_ticket_statuses": ["Parked", "WONT_FIX"]}
+    assert load_config(write(tmp_path, custom)).closed_ticket_statuses == ("parked", "won't fix")
+
+
+def test_local_parsing_options_are_explicit(tmp_path):
+    local = load_config(write(tmp_path, {"local": {"path": "x"}})).local
+    assert (local.delimiter, local.header, local.decimal) == (None, True, ".")
+    bad = {"local": {"path": "x", "decimal": ",", "delimiter": ","}}
+    assert problems_of(tmp_path, bad) == [
+        "local.delimiter: ',' cannot separate columns when it is also local.decimal"
+    ]
+
+
+def test_a_byte_order_mark_is_fine_in_the_config(tmp_path):
+    path = tmp_path / "config.json"
+    path.write_bytes(b'\xef\xbb\xbf{"local": {"path": "x"}}')
+    assert load_config(path).local is not None

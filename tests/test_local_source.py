@@ -6,6 +6,8 @@ import duckdb
 import pytest
 
 from spend_monitor.config import Columns, LocalConfig
+from spend_monitor.domain.drivers import drivers_for
+from spend_monitor.domain.models import Thresholds
 from spend_monitor.errors import DataFileError, SourceError
 from spend_monitor.sources.files import LocalFileSource
 
@@ -89,7 +91,8 @@ async def test_missing_column_names_file_column_and_fix(write_csv):
         await fetch(path)
     message = str(caught.value)
     assert "revenue.csv has no column for customer ('customer'), amount ('amount')" in message
-    assert "it has date, client, service, x" in message
+    assert "it has 'date', 'client', 'service', 'x'" in message
+    assert "local.columns" in message
     assert "local.columns" in message
 
 
@@ -130,3 +133,100 @@ async def test_names_that_look_like_sql_are_just_names(write_csv):
     snapshot = await fetch(path, customers=[name])
     assert snapshot.customers[name].current == 5
     assert (await fetch(path, customers=[name])).customers[name].prior_total == 5
+
+
+@pytest.mark.parametrize(
+    ("rows", "kind", "current"),
+    [
+        # Still billing, with a credit larger than this month's charges: netted, shrank.
+        (
+            [("2026-02-03", "Acme", "Voice", 80.0), ("2026-02-04", "Acme", "Voice", -200.0)],
+            "shrank",
+            -120,
+        ),
+        # Billed and credited in full: still billing, not vanished.
+        (
+            [("2026-02-03", "Acme", "Voice", 80.0), ("2026-02-04", "Acme", "Voice", -80.0)],
+            "shrank",
+            0,
+        ),
+        # Only a credit this month: the line stopped billing.
+        ([("2026-02-04", "Acme", "Voice", -50.0)], "vanished", -50),
+    ],
+)
+async def test_credits_are_netted_within_their_line_never_a_vanished_line(
+    write_csv, rows, kind, current
+):
+    history = [("2026-01-05", "Acme", "Voice", 3000.0), ("2026-02-02", "Acme", "SMS", 5.0)]
+    snapshot = await fetch(write_csv(history + rows))
+    drivers = drivers_for(snapshot.customers["Acme"], snapshot.period, "prorated", Thresholds())
+    voice = next(d for d in drivers if d.service == "Voice")
+    assert (voice.kind, voice.current) == (kind, current)
+
+
+@pytest.mark.parametrize(
+    ("content", "options", "totals"),
+    [
+        (
+            "date,customer,service,amount\r\n2026-01-03,Acme,SMS,100\n2026-02-02,Acme,SMS,1\r\n",
+            {},
+            (1, 100),
+        ),
+        (
+            "date,customer,service,amount\n2026-01-03,Acme,SMS,100\r\n2026-02-02,Acme,SMS,1\n",
+            {},
+            (1, 100),
+        ),
+        (
+            "\ufeffdate,customer,service,amount\n2026-01-03,Acme,SMS,100\n2026-02-02,Acme,SMS,1\n",
+            {},
+            (1, 100),
+        ),
+        (
+            'date;customer;service;amount\n2026-01-03;Acme;SMS;"1.234,50"\n2026-02-02;Acme;SMS;1\n',
+            {"delimiter": ";", "decimal": ","},
+            (1, 1234.5),
+        ),
+        ("2026-01-03,Acme,SMS,100\n2026-02-02,Acme,SMS,1\n", {"header": False}, (1, 100)),
+        (
+            "date\tcustomer\tservice\tamount\n2026-01-03\tAcme\tSMS\t1,000.5\n2026-02-02\tAcme\tSMS\t1\n",
+            {"delimiter": "\t"},
+            (1, 1000.5),
+        ),
+    ],
+)
+async def test_explicit_parsing_reads_line_endings_bom_delimiter_decimal_and_header(
+    tmp_path, content, options, totals
+):
+    path = tmp_path / "revenue.csv"
+    path.write_bytes(content.encode("utf-8"))
+    source = LocalFileSource(LocalConfig(path=path, **options))
+    acme = (await source.fetch(AS_OF, None)).customers["Acme"]
+    assert (acme.current, acme.prior_total) == totals
+
+
+async def test_a_decimal_comma_is_never_read_as_a_decimal_point(write_csv):
+    path = write_csv([("2026-02-03", "Acme", "SMS", "1.234,50")])
+    with pytest.raises(DataFileError) as caught:
+        await fetch(path)
+    assert "'1.234,50'" in str(caught.value)
+    assert 'set local.decimal to ","' in str(caught.value)
+
+
+@pytest.mark.parametrize("amount", ["NaN", "inf", "-Infinity", "1e309"])
+async def test_non_finite_amounts_are_rejected_with_the_row(write_csv, amount):
+    path = write_csv([("2026-02-02", "Acme", "SMS", 1), ("2026-02-03", "Acme", "SMS", amount)])
+    with pytest.raises(DataFileError) as caught:
+        await fetch(path)
+    assert f"row 2 (line 3): amount is '{amount}'" in str(caught.value)
+    assert "finite" in str(caught.value)
+
+
+async def test_non_finite_parquet_amounts_are_rejected_with_the_row(tmp_path):
+    parquet = tmp_path / "revenue.parquet"
+    duckdb.sql(
+        f"COPY (SELECT DATE '2026-02-03' AS date, 'Acme' AS customer, 'SMS' AS service, "
+        f"CAST('NaN' AS DOUBLE) AS amount) TO '{parquet}' (FORMAT parquet)"
+    )
+    with pytest.raises(DataFileError, match=r"row 1: amount is 'nan'"):
+        await fetch(parquet)

@@ -99,7 +99,7 @@ def test_a_failed_post_is_reposted_only_where_it_failed(capsys, configure, slack
     assert "nothing to re-send" not in resent.err
     again = invoke(capsys, "repost")
     assert again.code == 1
-    assert "no recorded digest has a failed post" in again.err
+    assert "no recorded digest has a part left to send" in again.err
 
 
 def lines_of(slack, index=-1):

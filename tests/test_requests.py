@@ -151,13 +151,25 @@ def test_an_empty_token_is_unset_everywhere(capsys, tmp_path, monkeypatch, slack
     assert slack.messages == []
 
 
-def test_an_unexpected_error_is_one_line_naming_the_trace_file(capsys, tmp_path):
+def test_charts_pointing_at_a_file_is_one_line_before_anything_runs(capsys, tmp_path):
     taken = tmp_path / "charts"
     taken.write_text("a file, not a folder")
     result = invoke(capsys, "digest", "--demo", "--as-of", "2026-02-15", "--charts", str(taken))
     assert result.code == 1
+    assert result.err.strip() == f"error: --charts {taken} is a file — give a folder for the charts"
+
+
+def test_an_unexpected_error_is_one_line_naming_the_trace_file(capsys, monkeypatch):
+    # No input reaches a bug on purpose any more, so one is planted: the front end's last line
+    # of defence is what is under test, not the use case.
+    async def broken(*_: object) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr("spend_monitor.app.book.Book.run", broken)
+    result = invoke(capsys, "watch", "--demo", "--as-of", "2026-02-15")
+    assert result.code == 1
     (line,) = result.err.strip().splitlines()
-    assert line.startswith("error: unexpected FileExistsError — a bug; the full trace is in ")
+    assert line.startswith("error: unexpected RuntimeError — a bug; the full trace is in ")
     trace = Path(line.rpartition(" ")[2])
-    assert "Traceback" in trace.read_text()
+    assert "RuntimeError: a bug" in trace.read_text()
     assert "Traceback" not in result.err

@@ -24,18 +24,26 @@ from pydantic import (
 )
 
 from .domain.models import Customer, MethodChoice, SourceName, Thresholds
+from .domain.watch import DEFAULT_CLOSED_STATUSES, fold_status
 from .errors import ConfigError
 
 log = logging.getLogger(__name__)
 
 DEFAULT_CONFIG_PATH = Path("config/config.json")
 DEFAULT_TIMEZONE = "America/Chicago"
+# A validator that finds several problems raises `_several(...)`: each is "key: message", and
+# the report shows each on its own line under the validator's JSON path.
+SUBPROBLEMS = "\n"
+
+
+def _several(problems: list[str]) -> ValueError:
+    return ValueError(SUBPROBLEMS + SUBPROBLEMS.join(problems))
 
 
 class Section(BaseModel):
     """Unknown keys are kept (and reported as likely typos), never fatal."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", allow_inf_nan=False)
 
 
 class Columns(Section):
@@ -46,8 +54,21 @@ class Columns(Section):
 
 
 class LocalConfig(Section):
+    """How a local file is read; every choice is explicit (docs/configuration.md, "local")."""
+
     path: Path
     columns: Columns = Field(default_factory=Columns)
+    # None: a tab for .tsv files, else a comma.
+    delimiter: str | None = Field(None, min_length=1, max_length=1)
+    header: bool = True
+    decimal: Literal[".", ","] = "."
+
+    @model_validator(mode="after")
+    def _delimiter_is_not_decimal(self) -> LocalConfig:
+        if self.delimiter in (self.decimal, '"', "\n", "\r"):
+            also = " when it is also local.decimal" if self.delimiter == self.decimal else ""
+            raise _several([f"delimiter: {self.delimiter!r} cannot separate columns{also}"])
+        return self
 
 
 class SqlConfig(Section):
@@ -157,7 +178,32 @@ class SourceChain(Section):
 
 
 class ThresholdsConfig(Thresholds):
-    model_config = ConfigDict(frozen=True, extra="allow")
+    """The thresholds must order the flags sensibly (docs/configuration.md, "thresholds"):
+    decline_pct < 0 < growth_pct, watch_drop_pct <= decline_pct, and a big mover is at least
+    as far out as both flags."""
+
+    model_config = ConfigDict(frozen=True, extra="allow", allow_inf_nan=False)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ThresholdsConfig:
+        problems = []
+        if self.growth_pct <= 0:
+            problems.append(f"growth_pct: {self.growth_pct:g} must be above 0 (e.g. 15)")
+        if self.decline_pct >= 0:
+            problems.append(f"decline_pct: {self.decline_pct:g} must be below 0 (e.g. -10)")
+        elif self.watch_drop_pct > self.decline_pct:
+            problems.append(
+                f"watch_drop_pct: {self.watch_drop_pct:g} must be at or below decline_pct "
+                f"({self.decline_pct:g}), e.g. -25"
+            )
+        if self.big_mover_pct < max(self.growth_pct, -self.decline_pct):
+            problems.append(
+                f"big_mover_pct: {self.big_mover_pct:g} must be at least growth_pct and "
+                "-decline_pct (e.g. 50)"
+            )
+        if problems:
+            raise _several(problems)
+        return self
 
 
 class CustomerConfig(Customer):
@@ -184,6 +230,17 @@ class Config(Section):
     state_path: Path | None = None
     escalation_tracker_path: Path | None = None
     engdesk_tracker_glob: str | None = None
+    closed_ticket_statuses: tuple[str, ...] = DEFAULT_CLOSED_STATUSES
+    # A whole run (fetch and post) ends within this many seconds, whatever fails.
+    deadline_seconds: float = Field(300, gt=0, le=86_400)
+
+    @field_validator("closed_ticket_statuses")
+    @classmethod
+    def _folded_statuses(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        folded = tuple(dict.fromkeys(fold_status(s) for s in value))
+        if "" in folded:
+            raise ValueError("a status cannot be empty")
+        return folded
 
     @field_validator("timezone")
     @classmethod
@@ -205,12 +262,27 @@ class Config(Section):
 
     @field_validator("customers")
     @classmethod
-    def _unique_names(cls, customers: list[CustomerConfig]) -> list[CustomerConfig]:
-        seen: set[str] = set()
-        for customer in customers:
-            if customer.name in seen:
-                raise ValueError(f"customer {customer.name!r} is listed twice")
-            seen.add(customer.name)
+    def _unique_labels(cls, customers: list[CustomerConfig]) -> list[CustomerConfig]:
+        """A name, display name or alias (case-insensitive) must point at one customer."""
+        owner: dict[str, int] = {}
+        problems = []
+        for i, customer in enumerate(customers):
+            labels = [("name", customer.name), ("display_name", customer.display_name)]
+            labels += [(f"aliases[{j}]", alias) for j, alias in enumerate(customer.aliases)]
+            for key, label in labels:
+                folded = (label or "").strip().casefold()
+                other = owner.setdefault(folded, i) if folded else i
+                if other == i:
+                    continue
+                twice = key == "name" and customers[other].name == customer.name
+                problems.append(
+                    f"[{i}].name: customer {label!r} is listed twice"
+                    if twice
+                    else f"[{i}].{key}: {label!r} already names customer "
+                    f"{customers[other].name!r}; keep it on one of them"
+                )
+        if problems:
+            raise _several(problems)
         return customers
 
     @model_validator(mode="after")
@@ -247,12 +319,21 @@ def _json_path(loc: tuple[int | str, ...]) -> str:
     return path or "(top level)"
 
 
-def _problem(error: Any) -> str:
-    loc = tuple(p for p in error["loc"] if not str(p).startswith(("function-after", "tagged")))
+def _problems(error: Any) -> list[str]:
+    """One line per problem; a validator's joined sub-problems extend its JSON path."""
+    skip = ("function-after", "tagged", "literal[")
+    loc = tuple(p for p in error["loc"] if not str(p).startswith(skip))
     # Union members show up as path parts; keep the keys a user typed.
     loc = tuple(p for p in loc if p not in ("str", "SourceChain", "int"))
+    path = _json_path(loc)
     message = str(error["msg"]).removeprefix("Value error, ")
-    return f"{_json_path(loc)}: {message}"
+    if not message.startswith(SUBPROBLEMS):
+        return [f"{path}: {message}"]
+    where = "" if path == "(top level)" else path
+    return [
+        f"{where}{'' if sub.startswith('[') or not where else '.'}{sub}"
+        for sub in message.split(SUBPROBLEMS)[1:]
+    ]
 
 
 def unknown_keys(model: BaseModel, path: str = "") -> list[str]:
@@ -272,7 +353,7 @@ def parse_config(data: Any, origin: str) -> Config:
     try:
         return Config.model_validate(data)
     except ValidationError as exc:
-        problems = [f"{origin}: {_problem(e)}" for e in exc.errors()]
+        problems = [f"{origin}: {p}" for e in exc.errors() for p in _problems(e)]
         raise ConfigError(
             f"{origin} has {len(problems)} problem(s)",
             "fix the listed keys (see docs/configuration.md)",
@@ -287,14 +368,22 @@ def load_config(path: Path) -> Config:
             "copy config/example-config.json there, pass --config PATH or set CONFIG_PATH",
         )
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8-sig"))
     except json.JSONDecodeError as exc:
         raise ConfigError(
             f"{path} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})",
             "fix the JSON syntax",
         ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read {path}: {exc}", "check the file's permissions") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{path} is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start})",
+            "save it as UTF-8",
+        ) from None
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot read {path}: {exc.strerror or type(exc).__name__}",
+            "check the file's permissions",
+        ) from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path} must hold a JSON object", "see config/example-config.json")
     return resolve_paths(parse_config(data, str(path)), path.parent)

@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
@@ -71,6 +73,25 @@ class Deadline:
     @property
     def expired(self) -> bool:
         return self.remaining() <= 0.0
+
+
+# The deadline of the run in progress: every call made under `run_deadline_scope` honours it
+# (sources and channels alike) without each adapter being handed it.
+_RUN_DEADLINE: ContextVar[Deadline | None] = ContextVar("run_deadline", default=None)
+
+
+@contextmanager
+def run_deadline_scope(deadline: Deadline) -> Iterator[Deadline]:
+    token = _RUN_DEADLINE.set(deadline)
+    try:
+        yield deadline
+    finally:
+        _RUN_DEADLINE.reset(token)
+
+
+def run_deadline() -> Deadline:
+    """The deadline of the run in progress, or none."""
+    return _RUN_DEADLINE.get() or Deadline.never()
 
 
 class Transient(Exception):
@@ -147,7 +168,7 @@ async def with_retries(
     post) is not repeated once it may have reached the server: that is for the ledger's
     recovery to settle, not for a blind second post."""
     policy = policy or current()
-    deadline = deadline or Deadline.never()
+    deadline = deadline or run_deadline()
     number = 0
     while True:
         number += 1

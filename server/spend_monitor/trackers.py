@@ -1,7 +1,8 @@
 """The escalation tracker and the ENGDESK ticket files.
 
 Tracker files are written by people and other tools, so they are untrusted: a malformed file
-or entry is skipped with a warning that names it, and never aborts the digest.
+or entry is skipped with a warning that names it, and never aborts the digest. Which tickets
+are closed is the domain's rule (`domain.watch.is_open`), not this reader's.
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ from .domain.models import Escalation, Ticket
 
 Entry = TypeVar("Entry", bound=BaseModel)
 
+# Names people type; a number here is a mistake (ids may be numbers, names may not).
+TEXT_ONLY = ("customer", "status")
+
 
 class TrackerData(BaseModel):
     escalations: list[Escalation] = []
@@ -26,13 +30,28 @@ class TrackerData(BaseModel):
 
 def _load_json(path: Path, warnings: list[str]) -> Any:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(path.read_text(encoding="utf-8-sig"))
     except FileNotFoundError:
         warnings.append(f"{path}: tracker file not found; skipped")
-    except (OSError, UnicodeDecodeError) as exc:
-        warnings.append(f"{path}: cannot read ({exc.__class__.__name__}); skipped")
+    except UnicodeDecodeError:
+        warnings.append(f"{path}: not UTF-8 text; skipped (save it as UTF-8)")
+    except OSError as exc:
+        warnings.append(f"{path}: cannot read ({exc.strerror or type(exc).__name__}); skipped")
     except json.JSONDecodeError as exc:
         warnings.append(f"{path}: not valid JSON (line {exc.lineno}); skipped")
+    return None
+
+
+def _problem(item: Any) -> str | None:
+    """What the model would accept but a person did not mean, or None."""
+    if not isinstance(item, dict):
+        return f"expected an object, got {type(item).__name__}"
+    for key in TEXT_ONLY:
+        if key in item and not isinstance(item[key], str):
+            return f"{key}: expected text, got {json.dumps(item[key])}"
+    created, updated = item.get("created_date"), item.get("updated_date")
+    if isinstance(created, str) and isinstance(updated, str) and updated[:10] < created[:10]:
+        return f"updated_date {updated} is before created_date {created}"
     return None
 
 
@@ -41,16 +60,25 @@ def _entries(data: Any, model: type[Entry], where: str, warnings: list[str]) -> 
     parsed = []
     for i, item in enumerate(items):
         label = f"{where}[{i}]" if isinstance(data, list) else where
-        try:
-            parsed.append(model.model_validate(item))
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            field = ".".join(str(p) for p in first["loc"]) or "entry"
-            warnings.append(f"{label}: {field}: {first['msg']}; entry skipped")
+        if isinstance(item, dict) and isinstance(item.get("ticket_id"), str | int):
+            label += f" ({item['ticket_id']})"
+        problem = _problem(item)
+        if problem is None:
+            try:
+                parsed.append(model.model_validate(item))
+                continue
+            except ValidationError as exc:
+                first = exc.errors()[0]
+                field = ".".join(str(p) for p in first["loc"]) or "entry"
+                problem = f"{field}: {first['msg']}"
+        warnings.append(f"{label}: {problem}; entry skipped")
     return parsed
 
 
-def read_trackers(escalation_path: Path | None, engdesk_glob: str | None) -> TrackerData:
+def read_trackers(
+    escalation_path: Path | None,
+    engdesk_glob: str | None,
+) -> TrackerData:
     data = TrackerData()
     if escalation_path is not None:
         raw = _load_json(escalation_path, data.warnings)
@@ -61,6 +89,7 @@ def read_trackers(escalation_path: Path | None, engdesk_glob: str | None) -> Tra
     if engdesk_glob:
         for name in sorted(glob.glob(engdesk_glob)):
             raw = _load_json(Path(name), data.warnings)
-            if raw is not None:
-                data.tickets += _entries(raw, Ticket, name, data.warnings)
+            if raw is None:
+                continue
+            data.tickets += _entries(raw, Ticket, name, data.warnings)
     return data

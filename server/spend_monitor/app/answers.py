@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Sequence
 from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -22,9 +21,12 @@ from ..domain.models import (
     SourceName,
     WatchItem,
 )
+from ..errors import EXIT_OK, EXIT_PARTIAL
 from ..render import DigestFormat
 from ..sources.base import RevenueSnapshot, SourceStatus
 from ..store import PastFlag, RunInfo
+from .delivery import ChannelDelivery
+from .delivery import exit_code as delivery_exit_code
 
 AS_OF = "The digest date the answer is for (YYYY-MM-DD)."
 DATA_THROUGH = "The last day with data (YYYY-MM-DD); the current month is paced through it."
@@ -131,8 +133,10 @@ class DigestRun(BaseModel):
 
     @property
     def partial(self) -> bool:
-        """True when some data is missing: the exit status and tool results say so."""
-        return bool(self.digest.unavailable or self.digest.errors)
+        """True when revenue data is missing (a customer unavailable, a source's warning):
+        the exit status and tool results say so. A skipped tracker entry is shown in the
+        digest but is not missing revenue."""
+        return bool(self.digest.unavailable or self.snapshot.warnings)
 
 
 class ChannelStatus(BaseModel):
@@ -159,31 +163,36 @@ class CheckReport(BaseModel):
         return self.source.ok and all(c.verified is not False for c in self.channels)
 
 
-def describe_outcomes(outcomes: Sequence[PostOutcome]) -> str:
-    parts = []
-    for o in outcomes:
-        if o.skipped:
-            parts.append(f"{o.channel}: already posted today (same content)")
-        elif o.ok:
-            parts.append(
-                f"{o.channel}: posted ({len(o.message_ids)} message(s), {o.charts_posted} chart(s))"
-            )
-        else:
-            parts.append(f"{o.channel}: FAILED ({o.note})")
-    return "; ".join(parts)
-
-
 class PostReport(BaseModel):
     """What a post did, channel by channel: a failed channel never hides the others."""
 
-    as_of: date
-    data_through: date
-    dry_run: bool
-    outcomes: list[PostOutcome]
-    charts: list[str]
-    message: str
-    store_problem: str | None = Field(None, description="set when the state database failed")
+    as_of: date = Field(description=AS_OF)
+    data_through: date = Field(description=DATA_THROUGH)
+    dry_run: bool = Field(description="True when nothing was meant to be posted.")
+    deliveries: list[ChannelDelivery] = Field(
+        default_factory=list,
+        description="Per channel: posted, already_posted, re-sent, failed or unknown, with "
+        "the reason and each part's state in the posting ledger.",
+    )
+    outcomes: list[PostOutcome] = Field(
+        description="Per channel, in brief: ok, message ids, charts posted, the error."
+    )
+    charts: list[str] = Field(description="File names of the charts drawn.")
+    message: str = Field(description="What happened, in one line for a person.")
+    store_problem: str | None = Field(
+        None,
+        description="Set when the state database could not be used: once-only posting was "
+        "off for this run.",
+    )
 
     @property
     def failed(self) -> bool:
-        return any(not o.ok for o in self.outcomes) or self.store_problem is not None
+        return any(not d.holds_digest for d in self.deliveries) or self.store_problem is not None
+
+    @property
+    def exit_code(self) -> int:
+        """0 every channel holds the digest; 3 a part failed or is unconfirmed, or once-only
+        posting was off; 4 nothing reached any channel."""
+        if not self.deliveries:
+            return EXIT_PARTIAL if self.store_problem else EXIT_OK
+        return delivery_exit_code(self.deliveries, store_ok=self.store_problem is None)

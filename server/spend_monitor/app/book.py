@@ -18,7 +18,7 @@ from ..domain.customers import CustomerIndex
 from ..domain.digest import build_digest
 from ..domain.models import Customer, Digest, MethodChoice, PastDigest, Snooze
 from ..domain.periods import period_for, public_holidays
-from ..errors import SourceError, UnknownCustomerError
+from ..errors import DataFileError, SourceError, UnknownCustomerError
 from ..sources import RevenueSnapshot
 from ..trackers import read_trackers
 from .answers import DigestRun
@@ -45,6 +45,19 @@ def _require_a_prior_period(snapshot: RevenueSnapshot) -> None:
         )
 
 
+def _require_some_customer(snapshot: RevenueSnapshot) -> None:
+    """A source that served no customer at all is a failed run, not a digest of "data
+    unavailable" lines (the fallback, when there is one, has already been asked)."""
+    revenue = list(snapshot.customers.values())
+    if not revenue or any(r.error is None for r in revenue):
+        return
+    names = ", ".join(r.key for r in revenue[:5]) + (" …" if len(revenue) > 5 else "")
+    problem = f"no customer's revenue could be read ({names}): {revenue[0].error}"
+    if snapshot.source == "local":
+        raise DataFileError(problem, "check the data file and the customers in the config")
+    raise SourceError(problem, "run `spend-monitor check` to see what the source answers")
+
+
 class Book:
     def __init__(self, services: Services, clock: Callable[[], float]) -> None:
         self._services = services
@@ -68,6 +81,7 @@ class Book:
         since = lookback_start(period_for(as_of), services.config.thresholds)
         snapshot = await services.source.fetch(as_of, configured, since)
         _require_a_prior_period(snapshot)
+        _require_some_customer(snapshot)
         if ttl > 0:
             self._snapshots[as_of] = (self._clock(), snapshot)
         if progress:
@@ -109,6 +123,7 @@ class Book:
             errors=[*snapshot.warnings, *trackers.warnings],
             coverage=snapshot.coverage,
             notices=snapshot.notices,
+            closed_statuses=config.closed_ticket_statuses,
         )
         self._digests[key] = (snapshot, digest)
         return digest

@@ -7,6 +7,8 @@ from datetime import date
 
 from ..config import unknown_keys
 from ..domain.coverage import coverage_lines
+from ..domain.models import Ticket
+from ..domain.watch import is_open
 from ..errors import SpendMonitorError
 from ..trackers import read_trackers
 from .answers import ChannelStatus, CheckReport
@@ -36,6 +38,11 @@ async def _verify(services: Services, status: ChannelStatus) -> ChannelStatus:
     return status.model_copy(update={"verified": True, "detail": f"token ok ({who})"})
 
 
+def _tickets_line(tickets: list[Ticket], closed_statuses: tuple[str, ...]) -> str:
+    still_open = sum(is_open(t, closed_statuses) for t in tickets)
+    return f"ENGDESK tickets: {len(tickets)} ({still_open} open)"
+
+
 async def _coverage(services: Services, as_of: date) -> list[str]:
     """What the book covers, from the day's snapshot; a source that cannot be read says so in
     its status line instead."""
@@ -61,7 +68,7 @@ async def check(services: Services, request: CheckRequest) -> CheckReport:
         channels=[await _verify(services, s) for s in services.channel_statuses()],
         trackers=[
             f"escalations: {len(trackers.escalations)} entries",
-            f"ENGDESK tickets: {len(trackers.tickets)}",
+            _tickets_line(trackers.tickets, config.closed_ticket_statuses),
             *trackers.warnings,
         ],
     )

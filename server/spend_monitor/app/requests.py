@@ -102,6 +102,10 @@ class PostRequest(Request):
     customer: OneCustomer = None
     method: MethodChoice | None = None
     charts_dir: Path | None = None
+    deadline: Annotated[
+        float | None,
+        Field(gt=0, le=86_400, description="Seconds the whole run may take (default 300)."),
+    ] = None
 
 
 class RepostRequest(Request):

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from ..domain.models import ChannelName, Digest
 from ..errors import ChannelError, PostUnconfirmed
-from ..net import Deadline
+from ..net import Deadline, run_deadline
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +120,7 @@ async def post_all(
     outcome = PostOutcome(channel=channel.name, ok=True)
     thread = None
     for part in channel.parts(digest, charts):
-        sent = await channel.send_part(None, part, thread, None, deadline or Deadline.never())
+        sent = await channel.send_part(None, part, thread, None, deadline or run_deadline())
         if sent.status != "sent":
             outcome.ok = False
             outcome.error = outcome.error or sent.code or sent.status

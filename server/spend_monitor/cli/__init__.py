@@ -9,6 +9,7 @@ full trace written to a file the line names.
 from __future__ import annotations
 
 import argparse
+import io
 import sys
 from collections.abc import Sequence
 from datetime import date
@@ -40,7 +41,16 @@ def _execute(args: argparse.Namespace, services: Services) -> int:
     return anyio.run(go)
 
 
+def _tolerant_output() -> None:
+    """A terminal or pipe that cannot encode an emoji gets a `?` for it, not a crash."""
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="replace")
+
+
 def run(args: argparse.Namespace) -> int:
+    _tolerant_output()
+
     def body(settings: Settings, as_of: date | None) -> int:
         if args.command == "serve":
             from ..mcp.transport import ServeOptions, serve

@@ -31,7 +31,7 @@ from ..app.requests import (
 )
 from ..app.services import Services
 from ..domain.backtest import BacktestReport
-from ..errors import EXIT_OK, EXIT_PARTIAL, ConfigError
+from ..errors import EXIT_OK, EXIT_PARTIAL, ConfigError, UsageError
 from ..render import RENDERERS
 
 Command = Callable[[argparse.Namespace, Services], Awaitable[int]]
@@ -47,6 +47,21 @@ def given(args: argparse.Namespace, *names: str, **renamed: str) -> dict[str, An
 
 def note(message: str) -> None:
     print(message, file=sys.stderr)
+
+
+def check_output(output: Path | None) -> None:
+    """--output must be writable before anything is fetched or posted."""
+    if output is None:
+        return
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        with output.open("a", encoding="utf-8"):
+            pass
+    except OSError as exc:
+        raise UsageError(
+            f"cannot write --output {output}: {exc.strerror or type(exc).__name__}",
+            "give a file in a folder you can write",
+        ) from None
 
 
 def emit(text: str, output: Path | None) -> None:
@@ -73,8 +88,10 @@ async def digest(args: argparse.Namespace, services: Services) -> int:
             "channels": only,
             "dry_run": args.dry_run or args.demo,
             "force": args.force,
+            **given(args, "deadline"),
         },
     )
+    check_output(args.output)
     run, report = await publishing.publish(services, request)
     emit(RENDERERS[args.format](run.digest), args.output)
     if args.output:
@@ -86,7 +103,7 @@ async def digest(args: argparse.Namespace, services: Services) -> int:
         note(f"warning: {pace.display_name}: data unavailable — {pace.error}")
     for problem in run.digest.errors:
         note(f"warning: {problem}")
-    return EXIT_PARTIAL if run.partial or report.failed else EXIT_OK
+    return publishing.exit_status(run.partial, report)
 
 
 def _print_check(report: CheckReport) -> None:
@@ -133,7 +150,7 @@ async def repost(args: argparse.Namespace, services: Services) -> int:
     request = parse(RepostRequest, given(args, "run", day="run_date"))
     report = await publishing.repost(services, request)
     note(report.message)
-    return EXIT_PARTIAL if report.failed else EXIT_OK
+    return report.exit_code
 
 
 def _pct(value: float | None) -> str:

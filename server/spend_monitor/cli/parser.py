@@ -74,6 +74,12 @@ def _digest_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--force", action="store_true", help="post even if this digest was already posted today"
     )
+    parser.add_argument(
+        "--deadline",
+        type=float,
+        metavar="SECONDS",
+        help="the whole run ends within this (default: the config's deadline_seconds, 300)",
+    )
 
 
 def build_parser(prog: str = "spend-monitor") -> Parser:

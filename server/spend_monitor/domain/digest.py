@@ -33,7 +33,7 @@ from .periods import Period
 from .revenue import unavailable
 from .rhythm import change_started, project, rhythm_for, weekday_ratio
 from .sparkline import recent_days
-from .watch import watch_list
+from .watch import DEFAULT_CLOSED_STATUSES, watch_list
 
 # Alerts first, the quiet majority last.
 FLAG_ORDER: dict[Flag, int] = {
@@ -151,6 +151,7 @@ def build_digest(
     errors: Iterable[str] = (),
     coverage: SourceCoverage | None = None,
     notices: Iterable[str] = (),
+    closed_statuses: Iterable[str] = DEFAULT_CLOSED_STATUSES,
 ) -> Digest:
     """`coverage`: the source's (days missing from the book are never a stop); `notices`:
     facts about the data as a whole to say under the title (a partial last day)."""
@@ -171,7 +172,14 @@ def build_digest(
     last_day = (coverage.last_day if coverage else None) or period.source_last_day
     late = late_notice(period.as_of, last_day or period.data_through, thresholds)
     watch = watch_list(
-        paces, period, thresholds, escalations, tickets, closed, CustomerIndex(customers)
+        paces,
+        period,
+        thresholds,
+        escalations,
+        tickets,
+        closed,
+        CustomerIndex(customers),
+        closed_statuses,
     )
     return Digest(
         as_of=period.as_of,

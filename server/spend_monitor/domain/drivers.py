@@ -1,16 +1,28 @@
-"""What is driving a customer's change, service line by service line."""
+"""What is driving a customer's change, service line by service line.
+
+Credits (negative amounts) are netted within their line: a line that billed this month is
+never `vanished`, however large its credit; one with no charges this month is.
+"""
 
 from __future__ import annotations
 
-from .models import CustomerRevenue, Driver, DriverKind, PaceMethod, Thresholds
+from .models import CustomerRevenue, Driver, DriverKind, PaceMethod, ServiceRevenue, Thresholds
 from .pacing import baseline, change_pct
 from .periods import Period
 
 
-def _kind(current: float, prior_total: float, base: float, thresholds: Thresholds) -> DriverKind:
-    if prior_total <= 0:
+def _stopped(line: ServiceRevenue) -> bool:
+    """No charges this month; a source with net totals only says so with exactly zero."""
+    if line.current_charges is not None:
+        return line.current_charges <= 0
+    return line.current == 0
+
+
+def _kind(line: ServiceRevenue, base: float, thresholds: Thresholds) -> DriverKind:
+    current = line.current
+    if line.prior_total <= 0:
         return "new"
-    if current <= 0:
+    if _stopped(line):
         return "vanished"
     pct = change_pct(current, base)
     if pct is None or pct >= thresholds.growth_pct:
@@ -30,7 +42,7 @@ def drivers_for(
     """Every service line with spend in either month, largest dollar move first."""
     drivers = []
     for line in revenue.services:
-        if line.current <= 0 and line.prior_total <= 0:
+        if line.current <= 0 and line.prior_total <= 0 and not line.current_charges:
             continue
         base = baseline(line, period, method, weekday_ratio)
         drivers.append(
@@ -40,7 +52,7 @@ def drivers_for(
                 baseline=base,
                 prior_total=line.prior_total,
                 delta=line.current - base,
-                kind=_kind(line.current, line.prior_total, base, thresholds),
+                kind=_kind(line, base, thresholds),
             )
         )
     return tuple(sorted(drivers, key=lambda d: (-abs(d.delta), d.service)))

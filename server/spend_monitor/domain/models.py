@@ -75,7 +75,12 @@ class Totals(Frozen):
 
 
 class ServiceRevenue(Totals):
+    """`current` is net of credits; `current_charges` is what was billed this month before
+    them (None when the source only knows net totals), so a credited line still billing is
+    told from a line that stopped."""
+
     service: str
+    current_charges: float | None = None
 
 
 class CustomerRevenue(Frozen):

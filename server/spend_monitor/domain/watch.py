@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
@@ -14,7 +15,19 @@ from .periods import Period, business_days_between
 SUMMARY_LIMIT = 60
 ESCALATION_WINDOW_DAYS = 7
 MAX_SUMMARIES = 3
-CLOSED_STATUSES = frozenset({"resolved", "closed", "done"})
+# Ticket statuses that are not open (config `closed_ticket_statuses` replaces the list).
+DEFAULT_CLOSED_STATUSES = ("resolved", "closed", "done", "won't fix", "cancelled", "duplicate")
+
+
+def fold_status(status: str) -> str:
+    """One spelling per status: case, curly apostrophes, `_`/`-` and spacing do not matter."""
+    text = status.casefold().replace("\u2019", "'").replace("_", " ").replace("-", " ")
+    text = re.sub(r"\s+", " ", text).strip()
+    return text.replace("wont ", "won't ").replace("canceled", "cancelled")
+
+
+def is_open(ticket: Ticket, closed_statuses: Iterable[str] = DEFAULT_CLOSED_STATUSES) -> bool:
+    return fold_status(ticket.status) not in {fold_status(s) for s in closed_statuses}
 
 
 def _who(index: CustomerIndex, name: str) -> Customer:
@@ -112,11 +125,13 @@ def stale_tickets(
     thresholds: Thresholds,
     holidays: Iterable[date],
     index: CustomerIndex,
+    closed_statuses: Iterable[str] = DEFAULT_CLOSED_STATUSES,
 ) -> list[WatchItem]:
     closed_days = set(holidays)
+    closed = tuple(closed_statuses)
     items = []
     for ticket in sorted(tickets, key=lambda t: t.ticket_id):
-        if ticket.status.strip().casefold() in CLOSED_STATUSES:
+        if not is_open(ticket, closed):
             continue
         last_touch = ticket.updated_date or ticket.created_date
         idle = business_days_between(last_touch, as_of, closed_days)
@@ -148,11 +163,12 @@ def watch_list(
     tickets: Iterable[Ticket],
     holidays: Iterable[date],
     index: CustomerIndex,
+    closed_statuses: Iterable[str] = DEFAULT_CLOSED_STATUSES,
 ) -> tuple[WatchItem, ...]:
     return (
         *pace_drops(paces, period, thresholds),
         *stops(paces),
         *vanished_lines(paces, period),
         *escalation_alerts(escalations, period.as_of, thresholds, index),
-        *stale_tickets(tickets, period.as_of, thresholds, holidays, index),
+        *stale_tickets(tickets, period.as_of, thresholds, holidays, index, closed_statuses),
     )

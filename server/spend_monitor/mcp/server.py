@@ -83,7 +83,10 @@ TOOL_REQUESTS: dict[str, tuple[type[Request], frozenset[str]]] = {
     "get_customer_history": (HistoryRequest, frozenset()),
     "list_customers": (CustomersRequest, frozenset()),
     "preview_digest": (PreviewRequest, frozenset()),
-    "post_digest": (PostRequest, frozenset({"customer", "method", "charts_dir", "as_of"})),
+    "post_digest": (
+        PostRequest,
+        frozenset({"customer", "method", "charts_dir", "as_of", "deadline"}),
+    ),
     "acknowledge_alert": (AckRequest, frozenset({"as_of"})),
 }
 

@@ -26,7 +26,6 @@ from ..domain.periods import period_for
 from ..domain.revenue import unavailable
 from ..errors import BillingAgentError
 from ..net import (
-    Deadline,
     GaveUp,
     Transient,
     is_transient,
@@ -112,9 +111,8 @@ def _answer(chunks: list[Any]) -> tuple[float | None, str]:
 class BillingAgentSource:
     name: SourceName = "a2a"
 
-    def __init__(self, config: A2AConfig, deadline: Deadline | None = None) -> None:
+    def __init__(self, config: A2AConfig) -> None:
         self.config = config
-        self.deadline = deadline
         self._http: httpx.AsyncClient | None = None
         self._client: Client | None = None
         self._lock = anyio.Lock()
@@ -165,7 +163,7 @@ class BillingAgentSource:
         async def attempt() -> list[Any]:
             return [c async for c in client.send_message(SendMessageRequest(message=message))]
 
-        return _answer(await with_retries(attempt, _classify, self.deadline))
+        return _answer(await with_retries(attempt, _classify))
 
     async def _customer(self, key: str, months: tuple[str, str]) -> CustomerRevenue:
         totals = []

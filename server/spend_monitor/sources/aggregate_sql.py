@@ -51,7 +51,8 @@ _SERVICES = """
 SELECT customer, service,
        sum(CASE WHEN date >= :current_start THEN amount ELSE 0 END) AS current,
        sum(CASE WHEN date < :current_start THEN amount ELSE 0 END) AS prior_total,
-       sum(CASE WHEN date <= :prior_same_end THEN amount ELSE 0 END) AS prior_same_days
+       sum(CASE WHEN date <= :prior_same_end THEN amount ELSE 0 END) AS prior_same_days,
+       sum(CASE WHEN date >= :current_start AND amount > 0 THEN amount ELSE 0 END) AS charges
 FROM revenue
 WHERE date BETWEEN :window_start AND :through{customer_filter}
 GROUP BY customer, service
@@ -135,7 +136,7 @@ def fetch_aggregates(
     for customer, day, amount in query(_DAILY.format(customer_filter=fragment), params):
         daily[customer][_day(day)] = float(amount)
     services: dict[str, list[ServiceRevenue]] = defaultdict(list)
-    for customer, service, cur, prior, same in query(
+    for customer, service, cur, prior, same, charges in query(
         _SERVICES.format(customer_filter=fragment), params
     ):
         services[customer].append(
@@ -144,6 +145,7 @@ def fetch_aggregates(
                 current=float(cur),
                 prior_total=float(prior),
                 prior_same_days=float(same),
+                current_charges=float(charges),
             )
         )
     # Everyone with rows in the compared months; the look-back only tells new from returning.

@@ -1,5 +1,7 @@
 """A primary source with a fallback: the whole run when the primary is down, and customer by
-customer when the primary has nothing (or failed) for them."""
+customer when the primary has nothing (or failed) for them. A broken data file with no
+fallback fails the run (the user must fix it): a digest of "data unavailable" lines is never
+posted for it."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from datetime import date, timedelta
 from ..domain.models import CustomerRevenue, SourceName
 from ..domain.periods import period_for
 from ..domain.revenue import unavailable
-from ..errors import SourceError
+from ..errors import DataFileError, SourceError
 from .base import RevenueSnapshot, RevenueSource, SourceStatus
 
 log = logging.getLogger(__name__)
@@ -46,9 +48,9 @@ class SourceChain:
         try:
             snapshot = await self.primary.fetch(as_of, customers, since)
         except SourceError as exc:
-            if customers is None:
+            if customers is None or (self.fallback is None and isinstance(exc, DataFileError)):
                 raise
-            log.warning(
+            log.info(
                 "%s failed (%s); using %s for every customer",
                 self.primary.name,
                 exc,

@@ -1,9 +1,11 @@
 """Reading values as Tableau displays them: "$1,234.56", "(1,234.56)", "14.4%", "2/14/2026",
-"February 2026" … Each parser returns None for what it cannot read, and never guesses 0."""
+"February 2026" … Each parser returns None for what it cannot read (a number too large to be
+finite included), and never guesses 0."""
 
 from __future__ import annotations
 
 import functools
+import math
 import re
 from datetime import date, datetime
 
@@ -28,6 +30,8 @@ def parse_amount(text: str) -> float | None:
     if not _NUMBER.match(value):
         return None
     number = float(value)
+    if not math.isfinite(number):
+        return None
     return -number if negative else number
 
 

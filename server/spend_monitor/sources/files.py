@@ -1,22 +1,33 @@
 """Local CSV (optionally gzipped) or Parquet files, read and aggregated by DuckDB.
 
 Rows are (date, customer, service, amount); many rows per day and customer are summed in the
-database. A value that cannot be parsed stops the run with the file, row and column named —
-it is never dropped or read as 0.
+database. Parsing is explicit, never sniffed (docs/configuration.md, "Reading local files"): a
+CSV is read by Python's csv module with the configured delimiter, header and decimal separator
+(UTF-8 with or without BOM, LF and CR LF in any mix) and handed to DuckDB as a plain copy that
+keeps each row's line number. Any failure is one DataFileError naming the file, the line or
+row and column, and the fix; a value that cannot be parsed is never dropped or read as 0.
 """
 
 from __future__ import annotations
 
+import csv
+import difflib
+import gzip
+import io
 import re
-from collections.abc import Sequence
+import tempfile
+import zlib
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import anyio.to_thread
 
 from ..config import Columns, LocalConfig
 from ..domain.models import SourceName
-from ..errors import DataFileError
+from ..errors import DataFileError, SourceError
 from . import aggregate_sql as q
 from .base import RevenueSnapshot, SourceStatus
 
@@ -27,6 +38,22 @@ CSV_SUFFIXES = (".csv", ".csv.gz", ".tsv", ".tsv.gz", ".txt")
 PARQUET_SUFFIXES = (".parquet", ".pq")
 _PARAM = re.compile(r"(?<![:\w]):(\w+)")
 CUSTOMER_FILTER = " AND customer IN (SELECT unnest(:customers))"
+FIELDS = ("date", "customer", "service", "amount")
+LINE = "__line"
+# What an amount may look like, by decimal separator: digits with optional thousands groups,
+# a decimal part and an exponent. Anything else (1.234,50 under ".", NaN, inf) is a bad row.
+_AMOUNT_PATTERN = {
+    ".": r"^[-+]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?([eE][-+]?\d+)?$",
+    ",": r"^[-+]?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?([eE][-+]?\d+)?$",
+}
+_NOT_TEXT = {
+    b"PK\x03\x04": "is a ZIP or Excel (.xlsx) file, not CSV",
+    b"\xff\xfe": "is UTF-16 text, not UTF-8",
+    b"\xfe\xff": "is UTF-16 text, not UTF-8",
+    b"\xd0\xcf\x11\xe0": "is an old Excel (.xls) file, not CSV",
+    b"PAR1": "is a Parquet file with a CSV name",
+}
+SAVE_AS_CSV = "save it as CSV UTF-8 (comma delimited) and point local.path at it"
 
 
 def _ident(name: str) -> str:
@@ -45,13 +72,124 @@ def _date_expr(column: str, type_name: str) -> str:
     )
 
 
-def _amount_expr(column: str, type_name: str) -> str:
+def _amount_expr(column: str, type_name: str, decimal: str) -> str:
+    """A typed number as it is; text only when it matches the documented shape exactly."""
     if type_name in {"DOUBLE", "FLOAT", "BIGINT", "INTEGER", "HUGEINT", "SMALLINT"} or (
         type_name.startswith("DECIMAL")
     ):
         return f"CAST({column} AS DOUBLE)"
-    text = f"replace(replace(trim(CAST({column} AS VARCHAR)), '$', ''), ',', '')"
-    return f"TRY_CAST({text} AS DOUBLE)"
+    text = f"regexp_replace(CAST({column} AS VARCHAR), '[\\s$€£¥]', '', 'g')"
+    plain = (
+        f"replace({text}, ',', '')"
+        if decimal == "."
+        else (f"replace(replace({text}, '.', ''), ',', '.')")
+    )
+    pattern = _AMOUNT_PATTERN[decimal]
+    return f"CASE WHEN regexp_full_match({text}, '{pattern}') THEN TRY_CAST({plain} AS DOUBLE) END"
+
+
+def _missing_file(path: Path) -> DataFileError:
+    siblings = [p.name for p in path.parent.glob("*")] if path.parent.is_dir() else []
+    close = difflib.get_close_matches(path.name, siblings, n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    return DataFileError(
+        f"data file {path} not found",
+        f"{hint}check local.path in the config (relative to the config file's folder)",
+    )
+
+
+def _open_bytes(path: Path) -> io.BufferedIOBase:
+    try:
+        return gzip.open(path, "rb") if path.name.lower().endswith(".gz") else path.open("rb")
+    except FileNotFoundError:
+        raise _missing_file(path) from None
+    except OSError as exc:
+        raise DataFileError(
+            f"cannot read {path}: {exc.strerror or type(exc).__name__}",
+            "check the file's permissions",
+        ) from None
+
+
+class _NotUtf8(Exception):
+    def __init__(self, line: int, byte: int) -> None:
+        super().__init__(line, byte)
+        self.line, self.byte = line, byte
+
+
+class _DecodedLines:
+    """A file's lines as UTF-8 text (a BOM dropped, CR LF or LF kept for the csv module),
+    counting lines so every error can name one."""
+
+    def __init__(self, raw: io.BufferedIOBase) -> None:
+        self.raw, self.line = raw, 0
+
+    def __iter__(self) -> Iterator[str]:
+        for chunk in self.raw:
+            self.line += 1
+            line = chunk.removeprefix(b"\xef\xbb\xbf") if self.line == 1 else chunk
+            try:
+                yield line.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise _NotUtf8(self.line, line[exc.start]) from None
+
+
+def normalize_csv(config: LocalConfig, out: Path) -> list[str]:
+    """Read the user's CSV strictly — UTF-8 with or without BOM, CRLF and LF line endings in
+    any mix, the configured delimiter and header — and write it as plain CSV for DuckDB, with
+    each row's line number in the user's file. Returns the column names."""
+    path = config.path
+    delimiter = config.delimiter or ("\t" if ".tsv" in path.name.lower() else ",")
+    line = rows = 0
+    names: list[str] | None = None if config.header else _positional(config)
+    try:
+        with _open_bytes(path) as raw:
+            head = raw.read(8)
+        for magic, what in _NOT_TEXT.items():
+            if head.startswith(magic):
+                raise DataFileError(f"{path} {what}", SAVE_AS_CSV)
+        with _open_bytes(path) as raw, out.open("w", encoding="utf-8", newline="") as sink:
+            numbered = _DecodedLines(raw)
+            reader = csv.reader(numbered, delimiter=delimiter, quotechar='"', strict=True)
+            writer = csv.writer(sink, lineterminator="\n")
+            if names is not None:
+                writer.writerow([LINE, *names])
+            for row in reader:
+                line = numbered.line
+                if not row or all(not cell.strip() for cell in row):
+                    continue
+                if any("\x00" in cell for cell in row):
+                    raise DataFileError(f"{path} line {line} holds binary data", SAVE_AS_CSV)
+                if names is None:
+                    names = [cell.strip() for cell in row]
+                    writer.writerow([LINE, *names])
+                    continue
+                if len(row) != len(names):
+                    raise DataFileError(
+                        f"{path} line {line} has {len(row)} field(s), the header has {len(names)}",
+                        f"check local.delimiter (now {delimiter!r}) and the quoting of that line",
+                    )
+                writer.writerow([line, *row])
+                rows += 1
+    except _NotUtf8 as exc:
+        raise DataFileError(
+            f"{path} line {exc.line} is not UTF-8 text (byte 0x{exc.byte:02x})", SAVE_AS_CSV
+        ) from None
+    except csv.Error as exc:
+        raise DataFileError(
+            f"{path} line {line + 1}: {exc}", "check the quoting of that line"
+        ) from None
+    except (OSError, EOFError, zlib.error) as exc:
+        raise DataFileError(f"cannot read {path}: {_first_line(exc)}", SAVE_AS_CSV) from None
+    if names is None or (rows == 0 and not config.header):
+        raise DataFileError(f"{path} is empty", "export the revenue data into it")
+    if rows == 0:
+        raise DataFileError(f"{path} has a header but no data rows", "export the data into it")
+    return names
+
+
+def _positional(config: LocalConfig) -> list[str]:
+    """Without a header, the columns are date, customer, service, amount in that order."""
+    return [getattr(config.columns, field) for field in FIELDS]
 
 
 class LocalFileSource:
@@ -60,52 +198,78 @@ class LocalFileSource:
     name: SourceName = "local"
 
     def __init__(self, config: LocalConfig) -> None:
+        self.config = config
         self.path = config.path
         self.columns: Columns = config.columns
 
     # -- DuckDB work, run in a worker thread -------------------------------------------------
 
-    def _connect(self) -> duckdb.DuckDBPyConnection:
+    def _connect(self, scratch: Path) -> duckdb.DuckDBPyConnection:
         import duckdb
 
         path = self.path
-        if not path.is_file():
+        lowered = path.name.lower()
+        if not path.exists():
+            raise _missing_file(path)
+        if path.is_dir():
+            raise DataFileError(f"{path} is a directory", "point local.path at the data file")
+        if lowered.endswith(PARQUET_SUFFIXES):
+            source, kind = str(path), "parquet"
+        elif lowered.endswith(CSV_SUFFIXES):
+            source, kind = str(scratch / "normalized.csv"), "csv"
+            normalize_csv(self.config, Path(source))
+        else:
+            fix = "export it as CSV UTF-8" if lowered.endswith((".xlsx", ".xls")) else "use"
             raise DataFileError(
-                f"data file {path} not found",
-                "check local.path in the config (relative to the config file's folder)",
+                f"{path}: unknown file type",
+                f"{fix} (local.path must end in {', '.join(CSV_SUFFIXES + PARQUET_SUFFIXES)})",
             )
         con = duckdb.connect()
         try:
-            if path.name.lower().endswith(PARQUET_SUFFIXES):
-                raw = con.read_parquet(str(path))
-            elif path.name.lower().endswith(CSV_SUFFIXES):
-                raw = con.read_csv(str(path), header=True, all_varchar=True)
-            else:
-                raise DataFileError(
-                    f"{path}: unknown file type",
-                    f"use one of {', '.join(CSV_SUFFIXES + PARQUET_SUFFIXES)}",
+            raw = (
+                con.read_parquet(source)
+                if kind == "parquet"
+                else con.read_csv(
+                    source,
+                    header=True,
+                    all_varchar=True,
+                    sep=",",
+                    quotechar='"',
+                    escapechar='"',
                 )
+            )
         except duckdb.Error as exc:
-            raise DataFileError(f"{path}: cannot read the file ({_first_line(exc)})") from None
+            con.close()
+            raise DataFileError(
+                f"{path} cannot be read as {kind} ({_first_line(exc)})", SAVE_AS_CSV
+            ) from None
         types = dict(zip(raw.columns, (str(t) for t in raw.types), strict=True))
-        wanted = self.columns.model_dump(include={"date", "customer", "service", "amount"})
+        wanted = self.columns.model_dump(include=set(FIELDS))
         missing = [f"{key} ({col!r})" for key, col in wanted.items() if col not in types]
         if missing:
+            con.close()
+            found = [name for name in types if name != LINE]
+            hint = "set local.columns.<field> in the config to the file's column name"
+            if len(found) == 1:
+                hint = f"check local.delimiter; or {hint}"
             raise DataFileError(
-                f"{path} has no column for {', '.join(missing)}; it has {', '.join(types)}",
-                "rename the column or set local.columns.<field> in the config",
+                f"{path} has no column for {', '.join(missing)}; it has "
+                f"{', '.join(repr(n) for n in found)}",
+                hint,
             )
         raw.create_view("raw")
         c = {k: _ident(v) for k, v in wanted.items()}
+        line = _ident(LINE) if LINE in types else "row_number() OVER ()"
         con.execute(
             f"""
             CREATE VIEW parsed AS SELECT
-                {c["date"]} AS raw_date, {c["amount"]} AS raw_amount,
+                {line} AS line, {c["date"]} AS raw_date, {c["amount"]} AS raw_amount,
                 {_date_expr(c["date"], types[wanted["date"]])} AS date,
                 nullif(trim(CAST({c["customer"]} AS VARCHAR)), '') AS customer,
                 coalesce(nullif(trim(CAST({c["service"]} AS VARCHAR)), ''), '(unspecified)')
                     AS service,
-                {_amount_expr(c["amount"], types[wanted["amount"]])} AS amount
+                {_amount_expr(c["amount"], types[wanted["amount"]], self.config.decimal)}
+                    AS amount
             FROM raw
             """
         )
@@ -113,33 +277,52 @@ class LocalFileSource:
         return con
 
     def _check_rows(self, con: duckdb.DuckDBPyConnection) -> None:
-        bad = "date IS NULL OR amount IS NULL OR customer IS NULL"
+        """The first unreadable row stops the run, named by row, line and column."""
+        amiss = "(amount IS NULL OR NOT isfinite(amount))"
+        bad = f"date IS NULL OR {amiss} OR customer IS NULL"
         row = con.execute(f"SELECT count(*) FROM parsed WHERE {bad}").fetchone()
         if not row or not row[0]:
             return
         first = con.execute(
-            f"""SELECT n, raw_date, raw_amount, date IS NULL, amount IS NULL
+            f"""SELECT n, line, raw_date, raw_amount, date IS NULL, {amiss}
                 FROM (SELECT row_number() OVER () AS n, * FROM parsed) WHERE {bad} LIMIT 1"""
         ).fetchone()
         assert first is not None
-        n, raw_date, raw_amount, bad_date, bad_amount = first
+        n, line, raw_date, raw_amount, bad_date, bad_amount = first
         if bad_date:
             field, value = self.columns.date, raw_date
             fix = "use YYYY-MM-DD dates"
         elif bad_amount:
             field, value = self.columns.amount, raw_amount
-            fix = "use a plain number such as 1234.56"
+            fix = _amount_fix(str(raw_amount), self.config.decimal)
         else:
             field, value = self.columns.customer, None
             fix = "every row needs a customer"
-        where = f"row {n}" + (f" (line {n + 1})" if not self._is_parquet else "")
-        shown = "empty" if value in (None, "") else repr(value)
+        where = f"row {n}" + (f" (line {line})" if not self._is_parquet else "")
+        shown = "empty" if value in (None, "") else repr(str(value))
         more = f"; {row[0] - 1} more bad row(s)" if row[0] > 1 else ""
         raise DataFileError(f"{self.path} {where}: {field} is {shown}{more}", fix)
 
     @property
     def _is_parquet(self) -> bool:
         return self.path.name.lower().endswith(PARQUET_SUFFIXES)
+
+    @contextmanager
+    def _checked(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection over the file, every row checked, in a scratch dir removed after.
+        Whatever the queries find wrong (no rows before the as-of date) is the file's
+        content, so the user's to fix: a DataFileError."""
+        with tempfile.TemporaryDirectory(prefix="spend-monitor-") as scratch:
+            con = self._connect(Path(scratch))
+            try:
+                self._check_rows(con)
+                yield con
+            except DataFileError:
+                raise
+            except SourceError as exc:
+                raise DataFileError(exc.message, exc.hint) from None
+            finally:
+                con.close()
 
     def _query(self, con: duckdb.DuckDBPyConnection) -> q.Query:
         """Run a shared statement on DuckDB, whose parameters are written `$name`."""
@@ -158,9 +341,7 @@ class LocalFileSource:
     def _fetch(
         self, as_of: date, customers: Sequence[str] | None, since: date | None
     ) -> RevenueSnapshot:
-        con = self._connect()
-        try:
-            self._check_rows(con)
+        with self._checked() as con:
             return q.fetch_aggregates(
                 self._query(con),
                 CUSTOMER_FILTER,
@@ -170,16 +351,10 @@ class LocalFileSource:
                 customers,
                 since,
             )
-        finally:
-            con.close()
 
     def _status(self, as_of: date) -> SourceStatus:
-        con = self._connect()
-        try:
-            self._check_rows(con)
+        with self._checked() as con:
             period, count = q.rows_in_window(self._query(con), as_of, str(self.path))
-        finally:
-            con.close()
         return SourceStatus(
             source="local",
             ok=True,
@@ -199,6 +374,22 @@ class LocalFileSource:
 
     async def aclose(self) -> None:
         return None
+
+
+def _amount_fix(raw: str, decimal: str) -> str:
+    """What to do about an amount that is not a finite number in the documented shape."""
+    if raw.strip().lower().lstrip("+-") in {"nan", "inf", "infinity"} or (
+        re.fullmatch(r"[-+]?[\d.,]+[eE][-+]?\d+", raw.strip())
+    ):
+        return "amounts must be finite numbers: fix or remove that row"
+    other = "," if decimal == "." else "."
+    if re.fullmatch(
+        rf"[-+]?[\d{re.escape(other)}]*{re.escape(decimal)}\d{{3}}"
+        rf"({re.escape(decimal)}\d{{3}})*{re.escape(other)}\d+",
+        raw.strip(),
+    ):
+        return f'this looks like a decimal {other!r}: set local.decimal to "{other}"'
+    return f"use a plain number such as 1234{decimal}56 (local.decimal is {decimal!r})"
 
 
 def _first_line(exc: BaseException) -> str:
