@@ -7,6 +7,7 @@ median and p95 of 100 whole-book pages (limit 50) and the median of 100 one-cust
 
 from __future__ import annotations
 
+import gc
 import json
 import statistics
 import sys
@@ -22,6 +23,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from scale_data import AS_OF
 
 CALLS = 100
+FULL_GCS: list[float] = []
+_gc_started = [0.0]
+
+
+def full_collections(phase: str, info: dict[str, int]) -> None:
+    """Time each full (generation 2) collection during the warm calls."""
+    if info["generation"] != 2:
+        return
+    if phase == "start":
+        _gc_started[0] = time.perf_counter()
+    else:
+        FULL_GCS.append(time.perf_counter() - _gc_started[0])
 
 
 def ms(values: list[float]) -> dict[str, float]:
@@ -48,10 +61,14 @@ async def measure(path: Path, state: Path) -> dict[str, Any]:
             return time.perf_counter() - began
 
         first = await call({"limit": 50})
+        gc.callbacks.append(full_collections)
         page = [await call({"limit": 50}) for _ in range(CALLS)]
         one = [await call({"customer": "customer-000500"}) for _ in range(CALLS)]
+    gc.callbacks.remove(full_collections)
     return {
         "first_s": round(first, 2),
+        "full_gcs": len(FULL_GCS),
+        "full_gc_ms": round(sum(FULL_GCS) * 1000),
         "page": ms(page),
         "one": ms(one),
     }
