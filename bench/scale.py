@@ -277,14 +277,19 @@ def section(profile: bool = False) -> str:
         "start; peak is the child's own RSS. Runs alternate floor/ours; 50,000-customer cases "
         "run once, the others 3 times (best wall, highest peak). Load is the 1-minute load "
         f"average before each run on a machine of {os.cpu_count()} cores shared with other "
-        "work.\n\n",
+        "work. Rerun this section alone with `make bench BENCH=scale` (about 8 minutes; "
+        "`python bench/run.py scale --profile` also writes a cProfile of the 10,000-customer "
+        "digest to bench/data/profile-10000.txt).\n\n",
         "| case | ours wall | floor wall | ratio | ours peak MB | floor peak MB | state DB MB "
         "after one dry run | target (issue 19) | | runs | load |\n",
         "|---|---|---|---|---|---|---|---|---|---|---|\n",
         *(target_row(c) for c in cases),
         f"\nDeterminism, 10,000 customers, three CLI runs each: **{same}**; the three timed "
         f"JSON runs: 10,000 Parquet {len(set(cases[1].outputs))} distinct, 10,000 CSV "
-        f"{len(set(cases[2].outputs))} distinct (target: identical).\n",
+        f"{len(set(cases[2].outputs))} distinct (target: identical). While money is float "
+        "a pass is not proof: DuckDB's parallel sums vary in order only now and then (the "
+        "harness's first full run, 2026-11-29, found two distinct JSON outputs in every set "
+        "of three, while the text, rounded to dollars, stayed the same).\n",
     ]
     lines.append(
         "\nWhere the time and memory go (in process, `embedded()` and the steps `digest` "
