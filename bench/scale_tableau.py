@@ -16,7 +16,6 @@ import json
 import resource
 import sys
 import tempfile
-import time
 from datetime import date
 from pathlib import Path
 
@@ -26,47 +25,33 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from scale_data import AS_OF, data_file  # noqa: E402
+from scale_data import data_file  # noqa: E402
+from tableau_source import ALL_VIEWS, tableau_digest  # noqa: E402
 
 PRIOR_START = date(2026, 2, 1)
 # The whole-book daily view reaches back further, as a workbook's usually does: 60 days of
 # 50,000 customers is about 100 MB of CSV.
 DAILY_VIEW_START = date(2026, 1, 15)
-VIEWS = {
-    "all": {
-        "daily_revenue": "view-daily",
-        "monthly_revenue": "view-monthly",
-        "service_breakdown": "view-services",
-    },
-    "daily": {"daily_revenue": "view-daily"},
-}
+VIEWS = {"all": ALL_VIEWS, "daily": {"daily_revenue": "view-daily"}}
 
 
 def serve(customers: int, latency: float, views: str) -> None:
     import duckdb
 
     from fakes.server import serving
-    from fakes.tableau import TableauFake, dollars, revenue_views
+    from fakes.tableau import TableauFake, daily_view, revenue_views
 
     fake = TableauFake(latency=latency)
     if views == "daily":
         # The daily view alone, summed in DuckDB: a whole-book view of ~100 MB is too many raw
         # rows for the emulator's helper to sum in Python.
-        daily = duckdb.sql(
-            f"SELECT customer, date, sum(amount) FROM '{data_file(customers, 'parquet')}' "
-            f"WHERE date >= DATE '{DAILY_VIEW_START}' GROUP BY ALL ORDER BY ALL"
-        ).fetchall()
-        fake.add_view(
-            "view-daily",
-            "Revenue",
-            "Daily",
-            ["Account Name", "Date", "Revenue"],
-            (
-                {"Account Name": c, "Date": f"{d.month}/{d.day}/{d.year}", "Revenue": dollars(a)}
-                for c, d, a in daily
-            ),
+        daily_view(
+            fake,
+            duckdb.sql(
+                f"SELECT customer, date, sum(amount) FROM '{data_file(customers, 'parquet')}' "
+                f"WHERE date >= DATE '{DAILY_VIEW_START}' GROUP BY ALL ORDER BY ALL"
+            ).fetchall(),
         )
-        del daily
     else:
         revenue_views(
             fake,
@@ -94,26 +79,8 @@ def cpu_seconds() -> float:
 
 
 async def client(url: str, customers: int, views: str, state: Path) -> dict[str, object]:
-    from spend_monitor.config import parse_config
-    from spend_monitor.launch import embedded
-
-    config = parse_config(
-        {
-            "customers": [{"name": f"customer-{c:06d}"} for c in range(customers)],
-            "tableau": {
-                "server": url,
-                "site": "finance",
-                "pat_name": "spend-monitor",
-                "views": VIEWS[views],
-            },
-            "state_path": str(state),
-        },
-        "bench",
-    )
-    started = time.perf_counter()
-    async with embedded(config, AS_OF, tableau_pat_secret="pat-secret") as services:
-        run = await services.book.run(AS_OF)
-    seconds = time.perf_counter() - started
+    names = [f"customer-{c:06d}" for c in range(customers)]
+    seconds, run = await tableau_digest(url, names, VIEWS[views], state)
     return {
         "seconds": round(seconds, 2),
         "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
