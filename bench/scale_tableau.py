@@ -47,7 +47,7 @@ def serve(customers: int, latency: float, views: str) -> None:
         # rows for the emulator's helper to sum in Python.
         daily_view(
             fake,
-            duckdb.sql(
+            duckdb.execute(
                 f"SELECT customer, date, sum(amount) FROM '{data_file(customers, 'parquet')}' "
                 f"WHERE date >= DATE '{DAILY_VIEW_START}' GROUP BY ALL ORDER BY ALL"
             ).fetchall(),
@@ -55,7 +55,7 @@ def serve(customers: int, latency: float, views: str) -> None:
     else:
         revenue_views(
             fake,
-            duckdb.sql(
+            duckdb.execute(
                 f"SELECT date, customer, service, amount "
                 f"FROM '{data_file(customers, 'parquet')}' "
                 f"WHERE date >= DATE '{PRIOR_START}' ORDER BY ALL"
