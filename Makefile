@@ -49,8 +49,10 @@ unit: $(STAMP) $(INSPECTOR_STAMP) example
 
 test: lint types unit
 
+# `make bench` runs every section; `make bench BENCH=scale` (or local, tableau, sql, mcp) reruns
+# those alone and keeps the other sections' last numbers in docs/performance.md.
 bench: $(STAMP)
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py $(BENCH)
 
 # The MCP Inspector's web UI on the demo server.
 inspect: $(STAMP) $(INSPECTOR_STAMP)

@@ -7,6 +7,7 @@ import os
 import platform
 import subprocess
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ DATA = ROOT / "bench" / "data"
 sys.path.insert(0, str(ROOT / "bench"))
 
 import local_source  # noqa: E402
+import scale  # noqa: E402
 
 
 def measure(script: str, *args: str) -> dict[str, Any]:
@@ -125,18 +127,43 @@ def sql_section() -> str:
     )
 
 
+SECTIONS: dict[str, Callable[[], str]] = {
+    "local": local_section,
+    "tableau": tableau_section,
+    "sql": sql_section,
+    "mcp": mcp_section,
+    "scale": lambda: scale.section(profile="--profile" in sys.argv),
+}
+
+
+def kept_sections(text: str) -> dict[str, str]:
+    """The sections already in docs/performance.md, by heading, so a partial run keeps them."""
+    parts = text.split("\n## ")[1:]
+    return {part.splitlines()[0]: "## " + part.rstrip("\n") + "\n" for part in parts}
+
+
 def main() -> None:
-    sections = [local_section(), tableau_section(), sql_section(), mcp_section()]
+    """`make bench` runs every section; `python bench/run.py scale` (or any of the names in
+    SECTIONS) reruns those alone and keeps the others' last numbers."""
+    chosen = [a for a in sys.argv[1:] if not a.startswith("-")] or list(SECTIONS)
+    unknown = set(chosen) - set(SECTIONS)
+    if unknown:
+        sys.exit(f"unknown section(s) {', '.join(sorted(unknown))}; use {', '.join(SECTIONS)}")
+    out = ROOT / "docs" / "performance.md"
+    sections = kept_sections(out.read_text(encoding="utf-8")) if out.exists() else {}
+    for name in chosen:
+        text = SECTIONS[name]()
+        sections[text.splitlines()[0].removeprefix("## ")] = text
     header = (
         "# Performance\n\n"
         "Written by `make bench` (bench/run.py); numbers are from the last run on the machine "
-        "below, not a timed test.\n\n"
-        f"- date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC\n"
+        "below, not a timed test. `python bench/run.py SECTION…` reruns some sections and keeps "
+        "the others' last numbers.\n\n"
+        f"- date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC (sections rerun: {', '.join(chosen)})\n"
         f"- machine: {platform.machine()}, {os.cpu_count()} cores, Python "
         f"{platform.python_version()}\n\n"
     )
-    out = ROOT / "docs" / "performance.md"
-    out.write_text(header + "\n".join(sections), encoding="utf-8")
+    out.write_text(header + "\n".join(sections.values()), encoding="utf-8")
     print(out.read_text(encoding="utf-8"))
 
 

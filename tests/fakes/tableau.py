@@ -410,6 +410,20 @@ def dollars(amount: float) -> str:
     return f"-{text}" if amount < 0 else text
 
 
+def daily_view(fake: TableauFake, totals: Iterable[tuple[str, date, float]]) -> None:
+    """Serve (customer, date, amount) daily totals as the workbook's daily view."""
+    fake.add_view(
+        "view-daily",
+        "Revenue",
+        "Daily",
+        ["Account Name", "Date", "Revenue"],
+        (
+            {"Account Name": c, "Date": f"{d.month}/{d.day}/{d.year}", "Revenue": dollars(a)}
+            for c, d, a in totals
+        ),
+    )
+
+
 def revenue_views(fake: TableauFake, rows: Iterable[tuple[date, str, str, float]]) -> None:
     """Serve (date, customer, service, amount) rows as the three views a workbook has."""
     daily: Counter[tuple[str, date]] = Counter()
@@ -419,16 +433,7 @@ def revenue_views(fake: TableauFake, rows: Iterable[tuple[date, str, str, float]
         daily[customer, day] += amount
         monthly[customer, day.replace(day=1)] += amount
         services[customer, service, day] += amount
-    fake.add_view(
-        "view-daily",
-        "Revenue",
-        "Daily",
-        ["Account Name", "Date", "Revenue"],
-        [
-            {"Account Name": c, "Date": f"{d.month}/{d.day}/{d.year}", "Revenue": dollars(a)}
-            for (c, d), a in sorted(daily.items())
-        ],
-    )
+    daily_view(fake, ((c, d, a) for (c, d), a in sorted(daily.items())))
     fake.add_view(
         "view-monthly",
         "Revenue",
