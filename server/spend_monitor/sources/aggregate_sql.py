@@ -176,5 +176,5 @@ def fetch_aggregates(
         period=period,
         customers=result,
         coverage=coverage,
-        warnings=(notice,) if notice else (),
+        notices=(notice,) if notice else (),
     )

@@ -465,7 +465,7 @@ class TableauSource:
             period=period,
             customers=result,
             coverage=coverage if got.daily else None,
-            warnings=(notice,) if notice else (),
+            notices=(notice,) if notice else (),
         )
 
     @staticmethod
