@@ -239,15 +239,17 @@ class Store:
             ) from None
 
     def _migrate(self) -> None:
-        version = self._db.execute("PRAGMA user_version").fetchone()[0]
-        if version > SCHEMA_VERSION:
-            raise sqlite3.DatabaseError(f"schema version {version} is newer than this program")
-        for number in range(version, SCHEMA_VERSION):
-            with self._transaction():
+        """Bring the schema up to date in one write transaction: the version is read inside
+        it, so processes starting together on a new database migrate it once, in turn."""
+        with self._transaction() as db:
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise sqlite3.DatabaseError(f"schema version {version} is newer than this program")
+            for number in range(version, SCHEMA_VERSION):
                 for statement in MIGRATIONS[number].split(";"):
                     if statement.strip():
-                        self._db.execute(statement)
-                self._db.execute(f"PRAGMA user_version = {number + 1}")
+                        db.execute(statement)
+                db.execute(f"PRAGMA user_version = {number + 1}")
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:

@@ -71,6 +71,12 @@ class FaultProxy:
     persistent: Fault | None = None
     seen: list[str] = field(default_factory=list)  # "POST /path" for every request that came
     passed: int = 0
+    _arrival: threading.Condition = field(default_factory=threading.Condition, repr=False)
+
+    def wait_for(self, requests: int, timeout: float = 10.0) -> bool:
+        """Block until `requests` requests have arrived (True), or `timeout` passes (False)."""
+        with self._arrival:
+            return self._arrival.wait_for(lambda: len(self.seen) >= requests, timeout)
 
     def inject(self, fault: Fault, times: int = 1) -> None:
         self.queue.extend([fault] * times)
@@ -102,7 +108,9 @@ class FaultProxy:
         body = await reader.readexactly(length) if length else b""
         request_line = head.split(b"\r\n", 1)[0].decode("latin-1")
         method, target = request_line.split(" ")[:2]
-        self.seen.append(f"{method} {urlsplit(target).path}")
+        with self._arrival:
+            self.seen.append(f"{method} {urlsplit(target).path}")
+            self._arrival.notify_all()
         fault = self._next()
         if fault is None or fault.kind == "drip":
             await self._forward(head, body, writer, fault)

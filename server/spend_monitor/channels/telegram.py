@@ -93,9 +93,8 @@ class TelegramChannel:
         if not isinstance(body, dict):
             raise TelegramError(str(response.status_code), "not a Bot API answer", None)
         if not body.get("ok"):
-            description = redact(
-                str(body.get("description", "unknown error")), [self._token.get_secret_value()]
-            )
+            said = body.get("description") or f"HTTP {response.status_code} without a description"
+            description = redact(str(said), [self._token.get_secret_value()])
             code = str(body.get("error_code", response.status_code))
             raise TelegramError(code, description, _hint(code, description))
         result: dict[str, Any] = body.get("result") or {}
