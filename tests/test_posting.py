@@ -244,3 +244,15 @@ def test_a_garbage_answer_is_that_channels_failure_not_a_crash(
     assert "Traceback" not in result.err
     working = telegram if down == "slack" else slack
     assert len(working.messages) == 1
+
+
+def test_a_one_customer_digest_is_posted_unmarked_and_not_deduplicated(capsys, setup, slack):
+    from spend_monitor.channels.base import ONCE_ONLY_OFF
+
+    setup(["Acme", "Globex"])
+    for _ in range(2):
+        result = invoke(capsys, "digest", "--as-of", AS_OF, "--customer", "Acme", "--slack-only")
+        assert result.code == 0, result.err
+    # Not the day's digest: neither recorded nor deduplicated, and the store was fine.
+    assert len(slack.messages) == 2
+    assert all(ONCE_ONLY_OFF not in m["text"] for m in slack.messages)

@@ -127,14 +127,15 @@ async def deliver(
 ) -> ChannelDelivery:
     """Send `run_id`'s digest to `channel`: the parts not yet `sent` in the ledger, in order
     (messages, then charts in the first message's thread). With no usable store (`store` None
-    or failing), every part is sent and the first carries ONCE_ONLY_OFF."""
+    or failing), every part is sent; when the store failed (`store_problem`), the first part
+    carries ONCE_ONLY_OFF."""
     ledger = _Ledger(store if run_id is not None else None, store_problem)
     keys = [p.key for p in channel.parts(digest, list(charts))]
     claim = ledger.claim(run_id, channel.name, keys, force)
     parts = {p.key: p for p in channel.parts(_marked_updated(digest, claim), list(charts))}
     once_only = ledger.store is not None and ledger.problem is None
     results = {k: _known(r) for k, r in claim.before.items() if r.status == "sent"}
-    pending_mark = ONCE_ONLY_OFF if store is None or ledger.problem else None
+    pending_mark = ONCE_ONLY_OFF if ledger.problem is not None else None
     thread = results["message-1"].message_id if "message-1" in results else None
     resent_marked = False  # the first re-sent part carries the mark; what follows needs none
     in_flight: str | None = None  # written `unknown` by _send if stopped mid-way
