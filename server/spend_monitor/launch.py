@@ -71,16 +71,15 @@ def open_settings(
         yield Settings(load_config(config_path(config, env)), env), as_of
 
 
-def run_front_end(args: argparse.Namespace, body: Callable[[Settings, date | None], int]) -> int:
-    """Start as every front end does (environment, logging, settings), run `body`, and turn
-    whatever goes wrong into one line on stderr and an exit status — never a traceback."""
+def run_front_end(args: argparse.Namespace, body: Callable[[Environment], int]) -> int:
+    """Start as every front end does (environment, logging), run `body`, and turn whatever
+    goes wrong into one line on stderr and an exit status — never a traceback."""
     secrets: list[str] = []
     try:
         env = load_environment()
         secrets = env.secrets()
         setup_logging(args.verbose, secrets)
-        with open_settings(env, args.config, args.demo, args.as_of) as (settings, as_of):
-            return body(settings, as_of)
+        return body(env)
     except ConfigError as exc:
         for problem in exc.problems:
             _note(redact(f"error: {problem}", secrets))

@@ -12,17 +12,21 @@ import argparse
 import io
 import sys
 from collections.abc import Sequence
-from datetime import date
 from typing import NoReturn
 
 import anyio
 
 from ..app.diagnostics import config_warnings
 from ..app.services import Services
-from ..launch import run_front_end, services_for
-from ..settings import Settings
+from ..launch import open_settings, run_front_end, services_for
+from ..settings import Environment, Settings
 from .commands import COMMANDS, note
+from .init import initialise
 from .parser import build_parser, legacy_parser
+
+
+def _checking(settings: Settings) -> Services:
+    return services_for(settings, None)
 
 
 def _execute(args: argparse.Namespace, services: Services) -> int:
@@ -51,15 +55,18 @@ def _tolerant_output() -> None:
 def run(args: argparse.Namespace) -> int:
     _tolerant_output()
 
-    def body(settings: Settings, as_of: date | None) -> int:
-        if args.command == "serve":
-            from ..mcp.transport import ServeOptions, serve
+    def body(env: Environment) -> int:
+        if args.command == "init":
+            return initialise(args, env, lambda settings: _execute(args, _checking(settings)))
+        with open_settings(env, args.config, args.demo, args.as_of) as (settings, as_of):
+            if args.command == "serve":
+                from ..mcp.transport import ServeOptions, serve
 
-            return serve(ServeOptions.from_args(args), settings, as_of)
-        services = services_for(settings, as_of)
-        for warning in config_warnings(services):
-            note(f"warning: {warning}")
-        return _execute(args, services)
+                return serve(ServeOptions.from_args(args), settings, as_of)
+            services = services_for(settings, as_of)
+            for warning in config_warnings(services):
+                note(f"warning: {warning}")
+            return _execute(args, services)
 
     return run_front_end(args, body)
 

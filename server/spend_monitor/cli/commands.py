@@ -205,4 +205,5 @@ COMMANDS: dict[str, Command] = {
     "history": history,
     "repost": repost,
     "backtest": run_backtest,
+    "init": check,  # after writing the files, `init` checks them
 }

@@ -151,6 +151,12 @@ def build_parser(prog: str = "spend-monitor") -> Parser:
     ack.add_argument("--note", help="why, for the record")
 
     add_common_options(commands.add_parser("customers", help="the monitored customers as JSON"))
+
+    from .init import add_init_options
+
+    add_init_options(
+        commands.add_parser("init", help="write config/config.json and .env, then check them")
+    )
     return parser
 
 

@@ -8,7 +8,8 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from .. import __version__
-from ..launch import add_common_options, run_front_end
+from ..launch import add_common_options, open_settings, run_front_end
+from ..settings import Environment
 from .transport import ServeOptions, add_server_options, serve
 
 
@@ -25,8 +26,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> NoReturn:
     args = build_parser().parse_args(argv)
-    sys.exit(
-        run_front_end(
-            args, lambda settings, as_of: serve(ServeOptions.from_args(args), settings, as_of)
-        )
-    )
+
+    def body(env: Environment) -> int:
+        with open_settings(env, args.config, args.demo, args.as_of) as (settings, as_of):
+            return serve(ServeOptions.from_args(args), settings, as_of)
+
+    sys.exit(run_front_end(args, body))
