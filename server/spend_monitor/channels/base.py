@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from ..domain.models import ChannelName, Digest
 from ..errors import ChannelError, PostUnconfirmed
-from ..net import Deadline, run_deadline
+from ..net import Deadline
 
 log = logging.getLogger(__name__)
 
@@ -104,33 +104,11 @@ class Channel(Protocol):
         """Look for a part posted earlier under `run_id` (Slack: by message metadata)."""
         ...
 
-    async def post(self, digest: Digest, charts: list[Chart]) -> PostOutcome: ...
-
     async def verify(self) -> str:
         """A one-line account of who the token belongs to; raises ChannelError if invalid."""
         ...
 
     async def aclose(self) -> None: ...
-
-
-async def post_all(
-    channel: Channel, digest: Digest, charts: list[Chart], deadline: Deadline | None = None
-) -> PostOutcome:
-    """Every part, in order, outside the ledger (charts go in the first message's thread)."""
-    outcome = PostOutcome(channel=channel.name, ok=True)
-    thread = None
-    for part in channel.parts(digest, charts):
-        sent = await channel.send_part(None, part, thread, None, deadline or run_deadline())
-        if sent.status != "sent":
-            outcome.ok = False
-            outcome.error = outcome.error or sent.code or sent.status
-            outcome.note = outcome.note or sent.reason
-        elif part.chart is not None:
-            outcome.charts_posted += 1
-        else:
-            outcome.message_ids.append(sent.message_id or "")
-            thread = thread or sent.message_id
-    return outcome
 
 
 async def guarded(key: str, send: Callable[[], Awaitable[str]]) -> PartSent:

@@ -25,11 +25,9 @@ from .base import (
     Found,
     Part,
     PartSent,
-    PostOutcome,
     chart_key,
     guarded,
     message_key,
-    post_all,
 )
 
 log = logging.getLogger(__name__)
@@ -211,9 +209,6 @@ class SlackChannel:
             if meta.get("event_type") == EVENT_TYPE and payload == {"run_id": run_id, "part": key}:
                 return Found(lookup="found", message_id=str(message.get("ts", "")))
         return Found(lookup="missing")
-
-    async def post(self, digest: Digest, charts: list[Chart]) -> PostOutcome:
-        return await post_all(self, digest, charts)
 
     async def verify(self) -> str:
         who = await self._call("auth_test")

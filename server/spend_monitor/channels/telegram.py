@@ -23,11 +23,9 @@ from .base import (
     Found,
     Part,
     PartSent,
-    PostOutcome,
     chart_key,
     guarded,
     message_key,
-    post_all,
 )
 
 log = logging.getLogger(__name__)
@@ -149,9 +147,6 @@ class TelegramChannel:
 
     async def find_part(self, run_id: int, key: str, deadline: Deadline) -> Found:
         return Found(lookup="cannot_confirm", reason="a Telegram bot cannot read its chat")
-
-    async def post(self, digest: Digest, charts: list[Chart]) -> PostOutcome:
-        return await post_all(self, digest, charts)
 
     async def verify(self) -> str:
         me = await self._call("getMe")
