@@ -109,29 +109,17 @@ async def _deliver_all(
     deadline: Deadline,
     force: bool = False,
 ) -> list[ChannelDelivery]:
-    """Each channel side by side; one channel's failure, or a bug in its adapter, is that
-    channel's outcome and never touches the other."""
+    """Each channel side by side; one channel's failure is that channel's outcome and never
+    touches the other."""
     memory = services.memory
     store: Store | None = memory.store if run_id is not None else None
     found: dict[ChannelName, ChannelDelivery] = {}
 
     async def one(name: ChannelName) -> None:
-        try:
-            found[name] = await deliver(
-                store,
-                services.channel(name),
-                run_id,
-                digest,
-                charts,
-                deadline,
-                force,
-                memory.problem,
-            )
-        except Exception as exc:  # a bug in one channel's path stops that channel only
-            log.exception("delivery to %s failed", name)
-            found[name] = ChannelDelivery(
-                channel=name, status="failed", reason=f"unexpected {type(exc).__name__}"
-            )
+        # Whatever goes wrong in a channel is its parts' outcome (channels.base.guarded).
+        found[name] = await deliver(
+            store, services.channel(name), run_id, digest, charts, deadline, force, memory.problem
+        )
 
     with run_deadline_scope(deadline), anyio.move_on_after(deadline.remaining() + GRACE_SECONDS):
         await run_all(functools.partial(one, name) for name in targets)
