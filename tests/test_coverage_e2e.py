@@ -214,3 +214,18 @@ def test_a_view_with_no_rows_at_all_is_a_source_error(capsys, tmp_path, monkeypa
     result = tableau_digest(capsys, tmp_path, monkeypatch, tableau, NAMES)
     assert result.code != 0
     assert "answered with no rows at all" in result.err
+
+
+def test_check_prints_the_sources_coverage_and_who_ends_early(capsys, tmp_path):
+    rows = healthy_book() + steady("Kestrel", 3_000.0, date(2026, 9, 1), date(2026, 11, 14))
+    rows = [r for r in rows if r[0] != date(2026, 11, 3)]  # a day with no rows at all
+    local_digest(capsys, tmp_path, rows)  # writes the file and config
+    config = tmp_path / "config.json"
+    result = invoke(capsys, "check", "--config", str(config), "--as-of", AS_OF)
+    assert result.code == 0, result.err
+    lines = [line for line in result.out.splitlines() if line.startswith("coverage: ")]
+    assert lines == [
+        "coverage: data from 2026-07-01 to 2026-11-28",
+        "coverage: 1 day(s) without any row: Nov 3",
+        "coverage: Kestrel: rows end early, on Nov 14",
+    ]
