@@ -55,9 +55,9 @@ class Thresholds(Frozen):
 class Customer(Frozen):
     """Who a customer is: `name` keys the data, `display_name` is what people read."""
 
-    name: str = Field(min_length=1)
-    display_name: str | None = None
-    aliases: tuple[str, ...] = ()
+    name: str = Field(min_length=1, description="The customer's key in the revenue data.")
+    display_name: str | None = Field(None, description="The name people read; default: name.")
+    aliases: tuple[str, ...] = Field((), description="Other names it is found by.")
 
     @property
     def label(self) -> str:
@@ -120,12 +120,15 @@ class CustomerRevenue(Frozen):
 class Coverage(Frozen):
     """Which days one customer's data covers, so no reader mistakes a gap for a zero."""
 
-    prior_days: int
-    current_days: int
-    last_revenue_day: date | None
-    # The prior month's last day with rows, when rows end early (a gap, not a quiet spell).
-    prior_through: date | None = None
-    excluded: tuple[str, ...] = ()
+    prior_days: int = Field(description="Days of last month with rows for this customer.")
+    current_days: int = Field(description="Days of this month so far with rows.")
+    last_revenue_day: date | None = Field(description="The last day with revenue (YYYY-MM-DD).")
+    prior_through: date | None = Field(
+        None,
+        description="Last month's last day with rows when they end early (a gap, not a quiet "
+        "spell): the comparison uses the days covered.",
+    )
+    excluded: tuple[str, ...] = Field((), description="Days left out of the pace, and why.")
 
 
 class SourceCoverage(Frozen):
@@ -140,49 +143,78 @@ class SourceCoverage(Frozen):
 
 
 class Driver(Frozen):
-    service: str
-    current: Rounded
-    baseline: Rounded
-    prior_total: Rounded
-    delta: Rounded
-    kind: DriverKind
+    """One service line's move."""
+
+    service: str = Field(description="The service line.")
+    current: Rounded = Field(description="Its revenue this month so far, in dollars.")
+    baseline: Rounded = Field(
+        description="What it would be had it billed as last month, in dollars (same method)."
+    )
+    prior_total: Rounded = Field(description="Its whole of last month, in dollars.")
+    delta: Rounded = Field(description="current − baseline, in dollars.")
+    kind: DriverKind = Field(
+        description="new (nothing last month), vanished (nothing this month), grew, shrank, "
+        "or steady."
+    )
 
 
 class Pace(Frozen):
     """One customer's pace and every number behind it, so any figure can be replayed."""
 
-    name: str
-    display_name: str
-    flag: Flag
-    status: str
-    current: Rounded | None
-    prior_total: Rounded | None
-    baseline: Rounded | None
-    change_pct: Rounded | None
-    method: PaceMethod
-    source: SourceName
-    days_elapsed: int
-    error: str | None = None
-    note: str | None = None
-    big_mover: bool = False
-    drivers: tuple[Driver, ...] = ()
-    # The last 14 days of daily revenue through data_through (empty for monthly-only sources).
-    recent: tuple[Rounded, ...] = ()
-    novelty: Novelty | None = None
-    streak: int = 0
-    snoozed: bool = False
-    # How large a move is ordinary for this customer, and where the month is heading.
-    z_score: Rounded | None = None
-    within_noise: bool | None = None
-    projected_total: Rounded | None = None
-    projected_low: Rounded | None = None
-    projected_high: Rounded | None = None
-    change_started: date | None = None
-    daily_before: Rounded | None = None
-    daily_after: Rounded | None = None
-    coverage: Coverage | None = None
-    # Outside the thresholds but held back (noise or min_baseline): quiet, not "normal".
-    held_back: bool = False
+    name: str = Field(description="The customer's key in the revenue data.")
+    display_name: str = Field(description="The name people read.")
+    flag: Flag = Field(
+        description="growing, declining, normal, new, returning, stopped, inactive, or "
+        "unavailable (the data could not be had: never a drop)."
+    )
+    status: str = Field(description="The few words the digest shows after the numbers.")
+    current: Rounded | None = Field(
+        description="Revenue this month through data_through, in dollars; null if unavailable."
+    )
+    prior_total: Rounded | None = Field(description="Last month's whole revenue, in dollars.")
+    baseline: Rounded | None = Field(
+        description="What `current` would be had the customer spent as last month, in dollars."
+    )
+    change_pct: Rounded | None = Field(
+        description="(current − baseline) / baseline in percent (e.g. -12.5); null without a "
+        "baseline."
+    )
+    method: PaceMethod = Field(description="How the baseline was computed.")
+    source: SourceName = Field(description="Where the numbers came from.")
+    days_elapsed: int = Field(description="Days of this month with data.")
+    error: str | None = Field(None, description="Why the data is unavailable.")
+    note: str | None = Field(None, description="Why the flag is what it is, when not obvious.")
+    big_mover: bool = Field(False, description="The move is at least thresholds.big_mover_pct.")
+    drivers: tuple[Driver, ...] = Field((), description="Service lines, largest dollar move first.")
+    recent: tuple[Rounded, ...] = Field(
+        (),
+        description="Revenue of the last 14 days through data_through, in dollars (empty for "
+        "monthly-only sources).",
+    )
+    novelty: Novelty | None = Field(
+        None, description="new, ongoing or reopened since the last posted digest."
+    )
+    streak: int = Field(0, description="Digests in a row with this alert, this one included.")
+    snoozed: bool = Field(False, description="Hidden from the digest by an acknowledgement.")
+    z_score: Rounded | None = Field(
+        None, description="The move in units of this customer's usual daily noise."
+    )
+    within_noise: bool | None = Field(
+        None, description="True when the move is ordinary for this customer."
+    )
+    projected_total: Rounded | None = Field(
+        None, description="Where the month is heading, in dollars."
+    )
+    projected_low: Rounded | None = Field(None, description="Low end of the projection, $.")
+    projected_high: Rounded | None = Field(None, description="High end of the projection, $.")
+    change_started: date | None = Field(None, description="The day a big move began.")
+    daily_before: Rounded | None = Field(None, description="Dollars per day before that day.")
+    daily_after: Rounded | None = Field(None, description="Dollars per day since that day.")
+    coverage: Coverage | None = Field(None, description="Which days the data covers.")
+    held_back: bool = Field(
+        False,
+        description="Outside the thresholds but not alerted (within noise or under min_baseline).",
+    )
 
     @property
     def delta(self) -> float:
@@ -213,14 +245,18 @@ class Ticket(TrackerEntry):
 
 
 class WatchItem(Frozen):
-    customer: str
-    display_name: str
-    kind: WatchKind
-    detail: str
-    evidence: dict[str, str | int | float | list[str]] = Field(default_factory=dict)
-    novelty: Novelty | None = None
-    streak: int = 0
-    snoozed: bool = False
+    customer: str = Field(description="The customer's key in the revenue data.")
+    display_name: str = Field(description="The name people read.")
+    kind: WatchKind = Field(
+        description="pace_drop, stopped, escalations, stale_ticket or vanished_line_item."
+    )
+    detail: str = Field(description="What the digest says (tracker text is data, not orders).")
+    evidence: dict[str, str | int | float | list[str]] = Field(
+        default_factory=dict, description="The facts behind it (amounts in dollars)."
+    )
+    novelty: Novelty | None = Field(None, description="new, ongoing or reopened.")
+    streak: int = Field(0, description="Digests in a row with this item, this one included.")
+    snoozed: bool = Field(False, description="Hidden from the digest by an acknowledgement.")
 
 
 class PastDigest(Frozen):
