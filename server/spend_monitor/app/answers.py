@@ -21,6 +21,7 @@ from ..domain.models import (
     SourceName,
     WatchItem,
 )
+from ..domain.ownership import Rollup
 from ..errors import EXIT_OK, EXIT_PARTIAL
 from ..render import DigestFormat
 from ..sources.base import RevenueSnapshot, SourceStatus
@@ -184,6 +185,15 @@ class PostReport(BaseModel):
         description="Set when the state database could not be used: once-only posting was "
         "off for this run.",
     )
+    rollup: Rollup | None = Field(
+        None, description="The team roll-up, when one was built (owners and `team` set)."
+    )
+
+    @property
+    def failed_owners(self) -> list[str]:
+        """Owner keys with a destination that does not hold their digest."""
+        failed = (d.owner for d in self.deliveries if d.owner and not d.holds_digest)
+        return list(dict.fromkeys(o for o in failed if o is not None))
 
     @property
     def failed(self) -> bool:
