@@ -69,6 +69,7 @@ class PaceRequest(Request):
     limit: Limit = PAGE_SIZE
     offset: Offset = 0
     refresh: Refresh = False
+    owner: OwnerKey = None
 
 
 class BreakdownRequest(Request):
@@ -77,6 +78,11 @@ class BreakdownRequest(Request):
 
 
 class WatchRequest(Request):
+    as_of: AsOf = None
+    owner: OwnerKey = None
+
+
+class OwnersRequest(Request):
     as_of: AsOf = None
 
 
@@ -97,6 +103,7 @@ class CustomersRequest(Request):
 class PreviewRequest(Request):
     as_of: AsOf = None
     format: Annotated[DigestFormat, Field(description="Output format.")] = "markdown"
+    owner: OwnerKey = None
 
 
 class PostRequest(Request):

@@ -15,6 +15,8 @@ from ..domain.models import ChannelName, Customer, Digest
 from ..domain.ownership import Owner, Ownership, assign, share, unowned
 from ..errors import ConfigError, UsageError
 from ..trackers import read_owners_file
+from .answers import DigestRun
+from .requests import OwnersRequest
 from .services import Services
 
 TEAM = "team"
@@ -55,6 +57,21 @@ def owner_share(digest: Digest, found: Ownership, text: str) -> Digest:
     """One owner's share of `digest` (by key or Slack user ID), their name in the title."""
     owner = find_owner(found, text)
     return share(digest, found.customers_of(owner.key), owner.name)
+
+
+def owned_by(services: Services, run: DigestRun, owner: str | None) -> Digest:
+    """The run's digest, or only `owner`'s customers in it (owner key or Slack user ID)."""
+    if owner is None:
+        return run.digest
+    found = ownership(services, services.book.customers_in(run.snapshot))
+    return owner_share(run.digest, found, owner)
+
+
+async def list_owners(services: Services, request: OwnersRequest) -> OwnersReport:
+    """Who owns what (with counts), and the customers in the data nobody owns."""
+    run = await services.book.run(services.day(request.as_of))
+    found = ownership(services, services.book.customers_in(run.snapshot))
+    return owners_report(run.digest, found)
 
 
 @dataclass(frozen=True)
