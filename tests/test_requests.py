@@ -109,7 +109,10 @@ async def test_unknown_arguments_are_refused_with_the_valid_ones(client):
     )
     posting = await client.call_tool("post_digest", {"as_of": "2026-02-01"})
     assert posting.is_error
-    assert posting.content[0].text == "unknown argument as_of (valid: channels, dry_run, force, owner, team)"
+    assert (
+        posting.content[0].text
+        == "unknown argument as_of (valid: channels, dry_run, force, owner, team)"
+    )
 
 
 @pytest.mark.anyio

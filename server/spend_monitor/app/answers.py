@@ -188,6 +188,9 @@ class PostReport(BaseModel):
     rollup: Rollup | None = Field(
         None, description="The team roll-up, when one was built (owners and `team` set)."
     )
+    warnings: list[str] = Field(
+        default_factory=list, description="Owners-file rows that could not be used, and why."
+    )
 
     @property
     def failed_owners(self) -> list[str]:

@@ -219,7 +219,8 @@ async def publish(services: Services, request: PostRequest) -> tuple[DigestRun, 
     else:
         message = describe(deliveries) or "nothing to post"
     report = _report(services, run.digest, deliveries, [c.filename for c in charts], message)
-    return run, report.model_copy(update={"rollup": rollup})
+    warnings = list(found.warnings) if found else []
+    return run, report.model_copy(update={"rollup": rollup, "warnings": warnings})
 
 
 def _check_team_request(services: Services, request: PostRequest, team_run: bool) -> None:
@@ -246,14 +247,14 @@ async def _publish_team(
 ) -> tuple[Digest, list[ChannelDelivery], Rollup | None]:
     """Each owner's share to their destinations and the unowned customers to the default
     ones, side by side; then the roll-up, naming the owners whose digest did not arrive.
-    Returns the digest to show (one owner's with --owner), the deliveries and the roll-up."""
+    Returns the digest to show (one owner's with --owner, else the whole book), the
+    deliveries and the roll-up."""
     digest = run.digest
     chosen = [team.find_owner(found, request.owner)] if request.owner else found.owners.values()
     jobs: list[Job] = []
     shown = digest
     if request.owner is None:
         rest = unowned(digest, found)
-        shown = rest
         if rest.customers and not request.team:
             jobs += _default_jobs(services, targets, rest, _charts_of(services, run, rest))
     for owner in chosen:

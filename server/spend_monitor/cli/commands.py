@@ -117,7 +117,7 @@ async def digest(args: argparse.Namespace, services: Services) -> int:
         note(report.message)
     for pace in run.digest.unavailable:
         note(f"warning: {pace.display_name}: data unavailable — {pace.error}")
-    for problem in run.digest.errors:
+    for problem in [*run.digest.errors, *report.warnings]:
         note(f"warning: {problem}")
     return publishing.exit_status(run.partial, report)
 
