@@ -211,3 +211,24 @@ def test_an_owner_key_nobody_defined_is_a_config_error_naming_the_key(capsys, te
     assert result.code == 1
     assert "customers[3].owner: 'nobody' is not a key of `owners`" in result.err
     assert "Traceback" not in result.err
+
+
+def test_check_asks_each_platform_about_every_owners_destination(capsys, team, slack, telegram):
+    slack.users.discard(user(2))
+    telegram.chats.discard(chat(3))
+    result = invoke(capsys, "check")
+    assert result.code == 3
+    lines = [line for line in result.out.splitlines() if line.startswith(("owner", "team"))]
+    assert len(lines) == OWNERS * 2 + 2
+    assert "owner csm00 (Owner 00) on slack:U000: ok — DM with U000 opens (DU000)" in lines
+    assert "team roll-up on slack:C0TEAM:team: ok — channel C0TEAM (#c0team) found" in lines
+    failed = [line for line in lines if "FAILED" in line]
+    assert failed == [
+        "owner csm02 (Owner 02) on slack:U002: FAILED — Slack: user_not_found — "
+        "check owners.csm02.slack",
+        "owner csm03 (Owner 03) on telegram:-20003: FAILED — Telegram: Bad Request: chat "
+        "not found — check owners.csm03.telegram, and that the bot was added to the chat",
+    ]
+    assert slack.count("conversations.open") == OWNERS
+    assert slack.count("conversations.info") == 1
+    assert telegram.count("getchat") == OWNERS + 1

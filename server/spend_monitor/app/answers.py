@@ -147,11 +147,20 @@ class ChannelStatus(BaseModel):
     verified: bool | None = None
 
 
+class DestinationStatus(BaseModel):
+    """An owner's or the team's destination, as the platform answered for it."""
+
+    destination: str
+    verified: bool
+    detail: str
+
+
 class CheckReport(BaseModel):
     config_warnings: list[str]
     source: SourceStatus
     customers: list[str]
     channels: list[ChannelStatus]
+    destinations: list[DestinationStatus] = Field(default_factory=list)
     coverage: list[str] = Field(
         default_factory=list,
         description="What the data covers: first and last day, days without rows, customers "
@@ -161,7 +170,11 @@ class CheckReport(BaseModel):
 
     @property
     def ok(self) -> bool:
-        return self.source.ok and all(c.verified is not False for c in self.channels)
+        return (
+            self.source.ok
+            and all(c.verified is not False for c in self.channels)
+            and all(d.verified for d in self.destinations)
+        )
 
 
 class PostReport(BaseModel):

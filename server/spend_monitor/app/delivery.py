@@ -76,7 +76,7 @@ class ChannelDelivery(BaseModel):
         if self.destination is None:
             return self.channel
         if self.owner_name is None:
-            return f"{self.owner or 'team'} on {self.destination}"
+            return f"team roll-up on {self.destination}"
         return f"owner {self.owner} ({self.owner_name}) on {self.destination}"
 
     @property

@@ -128,6 +128,9 @@ def _print_check(report: CheckReport) -> None:
     out(f"customers: {', '.join(report.customers) or 'all customers found in the data'}\n")
     for channel in report.channels:
         out(f"{channel.channel}: {channel.detail}\n")
+    for destination in report.destinations:
+        verdict = "ok" if destination.verified else "FAILED"
+        out(f"{destination.destination}: {verdict} — {destination.detail}\n")
     for line in report.coverage:
         out(f"coverage: {line}\n")
     for line in report.trackers:
