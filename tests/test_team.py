@@ -232,3 +232,30 @@ def test_check_asks_each_platform_about_every_owners_destination(capsys, team, s
     assert slack.count("conversations.open") == OWNERS
     assert slack.count("conversations.info") == 1
     assert telegram.count("getchat") == OWNERS + 1
+
+
+def test_a_dry_run_needs_no_tokens_and_an_owners_platform_must_be_set_up(
+    capsys, team, monkeypatch, slack, telegram
+):
+    monkeypatch.delenv("TELEGRAM_BOT_TOKEN")
+    dry = invoke(capsys, "digest", "--as-of", AS_OF, "--dry-run", "--owner", "csm01")
+    assert dry.code == 0, dry.err
+    assert dry.out.startswith("📊 Customer Spend Monitor — Owner 01 — Feb 15")
+    assert set(NAME.findall(dry.out)) == expected(1)
+    result = invoke(capsys, "digest", "--as-of", AS_OF)
+    assert result.code == 1
+    assert "owners.csm00.telegram is set but telegram is not set up" in result.err
+    assert slack.messages == [] and telegram.messages == []
+
+
+def test_repost_sends_an_owners_failed_digest_once_fixed(capsys, team, slack, telegram):
+    slack.users.discard(user(9))
+    assert invoke(capsys, "digest", "--as-of", AS_OF).code == 3
+    slack.users.add(user(9))
+    before = len(slack.messages), len(telegram.messages)
+    result = invoke(capsys, "repost")
+    assert result.code == 0, result.err
+    assert "owner csm09 (Owner 09) on slack:U009: posted" in result.err
+    assert [m["channel"] for m in slack.messages[before[0] :]] == [f"D{user(9)}"]
+    assert slack_names(slack, f"D{user(9)}") == expected(9)
+    assert len(telegram.messages) == before[1]

@@ -13,7 +13,7 @@ import functools
 import hashlib
 import logging
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,8 +21,8 @@ import anyio
 
 from ..channels import Chart
 from ..concurrency import run_all
-from ..domain.models import ChannelName, Digest
-from ..domain.ownership import Ownership, Rollup, rollup, share, unowned
+from ..domain.models import ChannelName, Customer, Digest
+from ..domain.ownership import Owner, Ownership, Rollup, rollup, share, unowned
 from ..errors import EXIT_OK, SourceError, SpendMonitorError, UsageError
 from ..net import Deadline, run_deadline_scope
 from ..render import render_text
@@ -176,7 +176,7 @@ async def publish(services: Services, request: PostRequest) -> tuple[DigestRun, 
     dry_run = services.settings.dry_run(request.dry_run)
     targets = [] if dry_run else _targets(services, request.channels)
     team_run = bool(services.config.owners) and request.customer is None
-    _check_team_request(services, request, team_run)
+    _check_team_request(services, request, team_run, dry_run)
     check_charts_dir(request.charts_dir)
     seconds = request.deadline or services.config.deadline_seconds
     deadline = Deadline.after(seconds)
@@ -223,8 +223,11 @@ async def publish(services: Services, request: PostRequest) -> tuple[DigestRun, 
     return run, report.model_copy(update={"rollup": rollup, "warnings": warnings})
 
 
-def _check_team_request(services: Services, request: PostRequest, team_run: bool) -> None:
-    """--owner and --team need owners (and --team a `team`); checked before any fetch."""
+def _check_team_request(
+    services: Services, request: PostRequest, team_run: bool, dry_run: bool
+) -> None:
+    """--owner and --team need owners (and --team a `team`); an owner's platform must be set
+    up unless nothing is posted. Checked before any fetch."""
     if (request.owner or request.team) and not team_run:
         raise UsageError(
             "--owner and --team need `owners` in config (and a whole-book run, no --customer)",
@@ -232,7 +235,7 @@ def _check_team_request(services: Services, request: PostRequest, team_run: bool
         )
     if request.team and services.config.team is None:
         raise UsageError("--team needs a `team` section in config", "add team.slack or .telegram")
-    if team_run:
+    if team_run and not dry_run:
         team.require_platforms(services)
 
 
@@ -250,20 +253,13 @@ async def _publish_team(
     Returns the digest to show (one owner's with --owner, else the whole book), the
     deliveries and the roll-up."""
     digest = run.digest
-    chosen = [team.find_owner(found, request.owner)] if request.owner else found.owners.values()
+    owner = team.find_owner(found, request.owner) if request.owner else None
+    shown = share(digest, found.customers_of(owner.key), owner.name) if owner else digest
     jobs: list[Job] = []
-    shown = digest
-    if request.owner is None:
-        rest = unowned(digest, found)
-        if rest.customers and not request.team:
-            jobs += _default_jobs(services, targets, rest, _charts_of(services, run, rest))
-    for owner in chosen:
-        mine = share(digest, found.customers_of(owner.key), owner.name)
-        shown = mine if request.owner else shown
-        if not mine.customers or request.team:
-            continue
-        charts = _charts_of(services, run, mine)
-        jobs += [Job(d, mine, charts) for d in team.owner_destinations(services, owner, targets)]
+    if not request.team:
+        jobs = _team_jobs(
+            services, digest, found, targets, owner, lambda post: _charts_of(services, run, post)
+        )
     deliveries = await _deliver_all(services, jobs, run_id, deadline, request.force)
     for d in deliveries:
         if not d.holds_digest and d.owner is not None:
@@ -277,6 +273,29 @@ async def _publish_team(
         services, [Job(d, summary) for d in where], run_id, deadline, request.force
     )
     return shown, deliveries, summary
+
+
+def _team_jobs(
+    services: Services,
+    digest: Digest,
+    found: Ownership,
+    targets: Sequence[ChannelName],
+    owner: Owner | None,
+    charts: Callable[[Digest], list[Chart]],
+) -> list[Job]:
+    """The unowned customers to the default destinations and each owner's share to theirs
+    (only `owner`'s, when given); nobody gets an empty digest."""
+    jobs: list[Job] = []
+    if owner is None:
+        rest = unowned(digest, found)
+        if rest.customers:
+            jobs += _default_jobs(services, targets, rest, charts(rest))
+    for one in [owner] if owner else found.owners.values():
+        mine = share(digest, found.customers_of(one.key), one.name)
+        if mine.customers:
+            drawn = charts(mine)
+            jobs += [Job(d, mine, drawn) for d in team.owner_destinations(services, one, targets)]
+    return jobs
 
 
 def _charts_of(services: Services, run: DigestRun, post: Digest) -> list[Chart]:
@@ -351,14 +370,33 @@ async def repost(services: Services, request: RepostRequest) -> PostReport:
         )
     digest = store.digest(run_id)
     ready = services.ready_channels()
-    targets = [c for c in ready if c in store.failed_channels(run_id)]
-    charts = await _charts_again(services, digest) if targets and services.config.charts else []
+    failed = store.failed_channels(run_id)
     deadline = Deadline.after(services.config.deadline_seconds)
-    jobs = _default_jobs(services, targets, digest, charts)
+    if services.config.owners:
+        charts: list[Chart] = []
+        jobs = [
+            j for j in _team_reposts(services, digest, ready) if j.destination.channel.key in failed
+        ]
+    else:
+        targets = [c for c in ready if c in failed]
+        charts = await _charts_again(services, digest) if targets and services.config.charts else []
+        jobs = _default_jobs(services, targets, digest, charts)
     deliveries = await _deliver_all(services, jobs, run_id, deadline)
     _finish_run(services, run_id, False, deliveries)
     message = describe(deliveries) if deliveries else "nothing to re-send"
     return _report(services, digest, deliveries, [c.filename for c in charts], message)
+
+
+def _team_reposts(services: Services, digest: Digest, ready: Sequence[ChannelName]) -> list[Job]:
+    """Every destination of a team's recorded run, as the current config names them (text
+    only: charts of a re-sent owner's digest are not drawn again)."""
+    customers: list[Customer] = [*services.config.customers] or [
+        Customer(name=p.name, display_name=p.display_name) for p in digest.customers
+    ]
+    found = team.ownership(services, customers)
+    jobs = _team_jobs(services, digest, found, ready, None, lambda _: [])
+    summary = rollup(digest, found)
+    return jobs + [Job(d, summary) for d in team.team_destinations(services, ready)]
 
 
 async def _charts_again(services: Services, digest: Digest) -> list[Chart]:
