@@ -245,7 +245,8 @@ def test_a_dry_run_needs_no_tokens_and_an_owners_platform_must_be_set_up(
     result = invoke(capsys, "digest", "--as-of", AS_OF)
     assert result.code == 1
     assert "owners.csm00.telegram is set but telegram is not set up" in result.err
-    assert slack.messages == [] and telegram.messages == []
+    assert slack.messages == []
+    assert telegram.messages == []
 
 
 def test_repost_sends_an_owners_failed_digest_once_fixed(capsys, team, slack, telegram):
