@@ -149,7 +149,7 @@ def test_one_owners_failure_leaves_the_others_posted_and_is_named(capsys, team, 
     slack.users.discard(user(7))  # their Slack account is gone: no DM can be opened
     result = invoke(capsys, "digest", "--as-of", AS_OF)
     assert result.code == 3
-    failed = [line for line in result.err.splitlines() if "FAILED" in line]
+    failed = [line for line in result.err.splitlines() if "U007" in line]
     assert failed == [
         "owner csm07 (Owner 07) on slack:U007: FAILED (message-1: Slack: user_not_found — "
         "check owners.csm07.slack)"

@@ -206,12 +206,6 @@ class PostReport(BaseModel):
     )
 
     @property
-    def failed_owners(self) -> list[str]:
-        """Owner keys with a destination that does not hold their digest."""
-        failed = (d.owner for d in self.deliveries if d.owner and not d.holds_digest)
-        return list(dict.fromkeys(o for o in failed if o is not None))
-
-    @property
     def failed(self) -> bool:
         return any(not d.holds_digest for d in self.deliveries) or self.store_problem is not None
 

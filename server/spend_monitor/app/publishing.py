@@ -261,9 +261,6 @@ async def _publish_team(
             services, digest, found, targets, owner, lambda post: _charts_of(services, run, post)
         )
     deliveries = await _deliver_all(services, jobs, run_id, deadline, request.force)
-    for d in deliveries:
-        if not d.holds_digest and d.owner is not None:
-            log.warning("%s: %s", d.label, d.reason)
     if request.owner is not None or services.config.team is None:
         return shown, deliveries, None
     failed = dict.fromkeys(d.owner_name for d in deliveries if d.owner_name and not d.holds_digest)
