@@ -260,3 +260,16 @@ def test_repost_sends_an_owners_failed_digest_once_fixed(capsys, team, slack, te
     assert [m["channel"] for m in slack.messages[before[0] :]] == [f"D{user(9)}"]
     assert slack_names(slack, f"D{user(9)}") == expected(9)
     assert len(telegram.messages) == before[1]
+
+
+def test_a_snooze_by_one_owner_is_counted_in_the_rollup(capsys, team, slack, telegram):
+    assert invoke(capsys, "ack", "Customer 007", "--as-of", AS_OF).code == 0
+    result = invoke(capsys, "digest", "--as-of", AS_OF)
+    assert result.code == 0, result.err
+    assert customer(7) not in slack_names(slack, f"D{user(7)}")  # hidden in the owner's DM
+    rollup = slack.in_channel("C0TEAM")[0]["text"]
+    # Its pace alert and its watch item are snoozed: counted apart, for its owner only.
+    assert "• Owner 07: 24 customers, 23 flagged, 23 to watch, 2 snoozed — " in rollup
+    snoozed = [line for line in rollup.splitlines() if "snoozed" in line]
+    assert len(snoozed) == 1
+    assert snoozed[0].startswith("• Owner 07")

@@ -10,9 +10,8 @@ from dataclasses import dataclass
 from pydantic import BaseModel, Field
 
 from ..channels import Channel
-from ..domain.alerts import ALERT_FLAGS
 from ..domain.models import ChannelName, Customer, Digest
-from ..domain.ownership import Owner, Ownership, assign, share, unowned
+from ..domain.ownership import Owner, Ownership, assign, counts, share, unowned
 from ..errors import ConfigError, UsageError
 from ..trackers import read_owners_file
 from .answers import DigestRun
@@ -140,8 +139,10 @@ class OwnerBook(BaseModel):
     slack: str | None = Field(description="Slack user or channel ID their digest goes to.")
     telegram: str | None = Field(description="Telegram chat ID their digest goes to.")
     customers: list[str] = Field(description="Display names of the customers they own.")
-    flagged: int = Field(description="Their customers flagged growing, declining or stopped.")
-    watch: int = Field(description="Their items on the watch list.")
+    flagged: int = Field(
+        description="Their customers flagged growing, declining or stopped (not snoozed)."
+    )
+    watch: int = Field(description="Their items on the watch list (not snoozed).")
 
 
 class OwnersReport(BaseModel):
@@ -154,6 +155,7 @@ def owners_report(digest: Digest, found: Ownership) -> OwnersReport:
     books = []
     for key, owner in found.owners.items():
         mine = share(digest, found.customers_of(key))
+        load = counts(key, owner.name, mine)
         books.append(
             OwnerBook(
                 key=key,
@@ -161,8 +163,8 @@ def owners_report(digest: Digest, found: Ownership) -> OwnersReport:
                 slack=owner.slack,
                 telegram=owner.telegram,
                 customers=[p.display_name for p in mine.customers],
-                flagged=sum(p.flag in ALERT_FLAGS for p in mine.customers),
-                watch=len(mine.watch_list),
+                flagged=load.flags,
+                watch=load.watch,
             )
         )
     rest = unowned(digest, found)

@@ -121,9 +121,9 @@ class OwnerCounts(Frozen):
     key: str
     name: str
     customers: int
-    flags: int = Field(description="customers flagged growing, declining or stopped")
-    watch: int = Field(description="items on the watch list")
-    snoozed: int = Field(description="alerts an acknowledgement hides")
+    flags: int = Field(description="customers flagged growing, declining or stopped, not snoozed")
+    watch: int = Field(description="items on the watch list, not snoozed")
+    snoozed: int = Field(description="alerts and watch items an acknowledgement hides")
     current: Rounded
     baseline: Rounded
 
@@ -145,14 +145,16 @@ class Rollup(Frozen):
     updated: bool = False
 
 
-def _counts(key: str, name: str, digest: Digest) -> OwnerCounts:
+def counts(key: str, name: str, digest: Digest) -> OwnerCounts:
+    """One book's load: open alerts and watch items (snoozed ones counted apart), and its
+    revenue against the baseline."""
     paces = digest.customers
     return OwnerCounts(
         key=key,
         name=name,
         customers=len(paces),
-        flags=sum(p.flag in ALERT_FLAGS for p in paces),
-        watch=len(digest.watch_list),
+        flags=sum(p.flag in ALERT_FLAGS and not p.snoozed for p in paces),
+        watch=sum(not w.snoozed for w in digest.watch_list),
         snoozed=digest.snoozed,
         current=sum(p.current or 0.0 for p in paces),
         baseline=sum(p.baseline or 0.0 for p in paces),
@@ -189,8 +191,8 @@ def rollup(
         )
         for p in moving[:top]
     )
-    counts = tuple(
-        _counts(key, owner.name, share(digest, ownership.customers_of(key)))
+    books = tuple(
+        counts(key, owner.name, share(digest, ownership.customers_of(key)))
         for key, owner in ownership.owners.items()
     )
     rest = unowned(digest, ownership)
@@ -202,7 +204,7 @@ def rollup(
         projected=sum(_projected(p) for p in known),
         change_pct=(current - baseline) / baseline * 100 if baseline else None,
         movers=movers,
-        owners=counts,
-        unowned=_counts("", "Unowned", rest) if rest.customers else None,
+        owners=books,
+        unowned=counts("", "Unowned", rest) if rest.customers else None,
         failed=tuple(failed),
     )
