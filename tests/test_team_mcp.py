@@ -63,3 +63,13 @@ async def test_list_owners_and_an_unknown_owner(team_client):
     assert result.is_error
     assert "no owner 'carol'" in result.content[0].text
     assert "alice, bob" in result.content[0].text
+
+
+async def test_post_digest_for_one_owner_builds_only_theirs(team_client):
+    client, names = team_client
+    bob = {n for i, n in enumerate(names) if i % 2 == 1 and i < len(names) - 4}
+    result = await structured(client, "post_digest", owner="U0BOB", dry_run=True)
+    assert "Customer Spend Monitor — Bob Diaz — Feb 15" in result["digest_markdown"]
+    shown = {n for n in names if n in result["digest_markdown"]}
+    assert shown <= bob
+    assert result["report"]["message"] == "dry run: nothing posted"
