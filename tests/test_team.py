@@ -273,3 +273,16 @@ def test_a_snooze_by_one_owner_is_counted_in_the_rollup(capsys, team, slack, tel
     snoozed = [line for line in rollup.splitlines() if "snoozed" in line]
     assert len(snoozed) == 1
     assert snoozed[0].startswith("• Owner 07")
+
+
+def test_the_default_destination_is_posted_to_as_before_even_a_user_id(
+    capsys, team, tmp_path, slack
+):
+    path = tmp_path / "config" / "config.json"
+    config = json.loads(path.read_text())
+    config["slack"]["dm_channel"] = "U0DEFAULT"
+    path.write_text(json.dumps(config))
+    slack.channels.add("U0DEFAULT")
+    assert invoke(capsys, "digest", "--as-of", AS_OF).code == 0
+    assert slack.count("conversations.open") == OWNERS  # the owners' DMs only
+    assert slack_names(slack, "U0DEFAULT") == expected(None)

@@ -115,6 +115,8 @@ class SlackChannel:
 
         self._config, self._token = config, token
         self.address = address or config.dm_channel
+        # An owner's user ID gets a DM opened; `slack.dm_channel` is posted to as it always was.
+        self._opens_dm = address is not None and is_user_id(address)
         self.key = key
         self.where = where
         self._opened: str | None = None
@@ -132,8 +134,9 @@ class SlackChannel:
         return SlackChannel(self._config, self._token, address, key, where, self._client)
 
     async def _channel(self, deadline: Deadline | None = None) -> str:
-        """The channel to post in: a user ID's DM is opened once (`conversations.open`)."""
-        if not is_user_id(self.address):
+        """The channel to post in: an owner's user ID has its DM opened once
+        (`conversations.open`)."""
+        if not self._opens_dm:
             return self.address
         if self._opened is None:
             opened = await self._call("conversations_open", deadline, users=self.address)
@@ -263,7 +266,7 @@ class SlackChannel:
 
     async def verify_destination(self) -> str:
         """Whether the bot can post here: a user's DM opens, a channel is found."""
-        if is_user_id(self.address):
+        if self._opens_dm:
             return f"DM with {self.address} opens ({await self._channel()})"
         info = await self._call("conversations_info", channel=self.address)
         name = (info.get("channel") or {}).get("name")
