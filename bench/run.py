@@ -127,7 +127,35 @@ def sql_section() -> str:
     )
 
 
+def team_section() -> str:
+    r = measure("team_posting.py")
+    together, apart = r["concurrent"], r["sequential"]
+    ratio = apart["seconds"] / together["seconds"]
+    rows = "".join(
+        f"| {label} | {m['seconds']} s | {m['slack_requests']} | {m['telegram_requests']} | "
+        f"{m['rate_limited']} |\n"
+        for label, m in (("side by side", together), ("one after another", apart))
+    )
+    return (
+        "## A team run: 50 owners x 2 channels (issue 18)\n\n"
+        "50 owners with 10 customers each, every owner with a Slack DM (opened from their user "
+        "ID by `conversations.open`) and a Telegram chat: 100 destinations, one message each. "
+        f"The Slack and Telegram emulators answer every request after {r['latency_ms']:.0f} ms "
+        "and enforce the platforms' limits (about one message per second per channel or chat, "
+        "30 per second per Telegram bot). The data is read before the clock starts; the time is "
+        "posting alone. **Side by side** is `spend-monitor digest` (publishing.publish: every "
+        "destination concurrently, each paced to its limits, through the posting ledger); "
+        "**one after another** awaits the same adapters destination by destination (no "
+        "ledger).\n\n"
+        "| | wall time | Slack requests | Telegram requests | answered 429 |\n"
+        "|---|---|---|---|---|\n" + rows + f"\nSide by side is {ratio:.1f}x faster. Its floor "
+        "is Telegram's limit for one bot: 50 messages at 28 a second (kept under 30 with a "
+        "margin) take about 1.8 s, whatever the latency.\n"
+    )
+
+
 SECTIONS: dict[str, Callable[[], str]] = {
+    "team": team_section,
     "local": local_section,
     "tableau": tableau_section,
     "sql": sql_section,

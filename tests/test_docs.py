@@ -52,6 +52,10 @@ def config_keys(model: type[BaseModel], prefix: str = "") -> set[str]:
             keys.add(f"{prefix}{name}[]")
             keys |= config_keys(inner, f"{prefix}{name}[].")
             continue
+        if typing.get_origin(annotation) is dict:  # a map from keys the user picks
+            keys.add(f"{prefix}{name}")
+            keys |= config_keys(typing.get_args(annotation)[1], f"{prefix}{name}[key].")
+            continue
         keys.add(f"{prefix}{name}")
         for arg in typing.get_args(annotation) or (annotation,):
             if isinstance(arg, type) and issubclass(arg, BaseModel):

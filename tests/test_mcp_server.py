@@ -25,6 +25,7 @@ TOOLS = {
     "get_watch_list",
     "get_customer_history",
     "list_customers",
+    "list_owners",
     "preview_digest",
     "post_digest",
     "acknowledge_alert",

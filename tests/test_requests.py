@@ -105,11 +105,14 @@ async def test_unknown_arguments_are_refused_with_the_valid_ones(client):
     result = await client.call_tool("get_customer_pace", {"name": "Globex"})
     assert result.is_error
     assert result.content[0].text == (
-        "unknown argument name (valid: customer, flag, as_of, limit, offset, refresh)"
+        "unknown argument name (valid: customer, flag, as_of, limit, offset, refresh, owner)"
     )
     posting = await client.call_tool("post_digest", {"as_of": "2026-02-01"})
     assert posting.is_error
-    assert posting.content[0].text == "unknown argument as_of (valid: channels, dry_run, force)"
+    assert (
+        posting.content[0].text
+        == "unknown argument as_of (valid: channels, dry_run, force, owner, team)"
+    )
 
 
 @pytest.mark.anyio

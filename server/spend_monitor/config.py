@@ -210,6 +210,24 @@ class CustomerConfig(Customer):
     model_config = ConfigDict(frozen=True, extra="allow")
 
     tableau_url_name: str | None = None
+    # An owner key from `owners`; it wins over a row of `owners_file` for the same customer.
+    owner: str | None = Field(None, min_length=1)
+
+
+class OwnerConfig(Section):
+    """A customer-success manager: who they are and where their digest goes. `slack` is a
+    user ID (their DM is opened for them) or a channel ID; `telegram` a chat ID."""
+
+    name: str = Field(min_length=1)
+    slack: str | None = Field(None, min_length=1)
+    telegram: str | int | None = None
+
+
+class TeamConfig(Section):
+    """Where the manager's roll-up of the whole team goes."""
+
+    slack: str | None = Field(None, min_length=1)
+    telegram: str | int | None = None
 
 
 class Config(Section):
@@ -233,6 +251,10 @@ class Config(Section):
     closed_ticket_statuses: tuple[str, ...] = DEFAULT_CLOSED_STATUSES
     # A whole run (fetch and post) ends within this many seconds, whatever fails.
     deadline_seconds: float = Field(300, gt=0, le=86_400)
+    # A team: owner key -> owner; a CRM export of `customer,owner`; the manager's roll-up.
+    owners: dict[str, OwnerConfig] = Field(default_factory=dict)
+    owners_file: Path | None = None
+    team: TeamConfig | None = None
 
     @field_validator("closed_ticket_statuses")
     @classmethod
@@ -284,6 +306,32 @@ class Config(Section):
         if problems:
             raise _several(problems)
         return customers
+
+    @model_validator(mode="after")
+    def _owners_defined(self) -> Config:
+        """Every owner key a customer names is defined, and no two owners share a
+        destination (each destination gets one digest a day)."""
+        problems = [
+            f"customers[{i}].owner: {c.owner!r} is not a key of `owners` "
+            f"(defined: {', '.join(sorted(self.owners)) or 'none'})"
+            for i, c in enumerate(self.customers)
+            if c.owner is not None and c.owner not in self.owners
+        ]
+        seen: dict[str, str] = {}
+        for key, owner in self.owners.items():
+            for channel in ("slack", "telegram"):
+                address = getattr(owner, channel)
+                if address is None:
+                    continue
+                other = seen.setdefault(f"{channel}:{address}", key)
+                if other != key:
+                    problems.append(
+                        f"owners.{key}.{channel}: {address!r} is also {other!r}'s destination; "
+                        "give each owner their own"
+                    )
+        if problems:
+            raise _several(problems)
+        return self
 
     @model_validator(mode="after")
     def _source_has_its_section(self) -> Config:
@@ -341,10 +389,14 @@ def unknown_keys(model: BaseModel, path: str = "") -> list[str]:
     found = [f"{path}{key}" for key in (model.model_extra or {})]
     for name in type(model).model_fields:
         value = getattr(model, name)
-        items = value if isinstance(value, list) else [value]
-        for i, item in enumerate(items):
+        if isinstance(value, dict):
+            items = {f"{name}.{key}": item for key, item in value.items()}
+        elif isinstance(value, list):
+            items = {f"{name}[{i}]": item for i, item in enumerate(value)}
+        else:
+            items = {name: value}
+        for where, item in items.items():
             if isinstance(item, BaseModel):
-                where = f"{name}[{i}]" if isinstance(value, list) else name
                 found += unknown_keys(item, f"{path}{where}.")
     return found
 
@@ -414,7 +466,7 @@ def resolve_paths(config: Config, folder: Path) -> Config:
     from any working directory."""
     folder = folder.absolute()
     update: dict[str, Any] = {}
-    for key in ("escalation_tracker_path", "state_path"):
+    for key in ("escalation_tracker_path", "state_path", "owners_file"):
         if (value := getattr(config, key)) is not None:
             update[key] = Path(_beside(key, str(value), folder))
     if config.engdesk_tracker_glob is not None:

@@ -1,4 +1,4 @@
-"""The escalation tracker and the ENGDESK ticket files.
+"""The escalation tracker, the ENGDESK ticket files and the CRM's owners file.
 
 Tracker files are written by people and other tools, so they are untrusted: a malformed file
 or entry is skipped with a warning that names it, and never aborts the digest. Which tickets
@@ -7,7 +7,9 @@ are closed is the domain's rule (`domain.watch.is_open`), not this reader's.
 
 from __future__ import annotations
 
+import csv
 import glob
+import io
 import json
 from pathlib import Path
 from typing import Any, TypeVar
@@ -15,11 +17,14 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from .domain.models import Escalation, Ticket
+from .domain.ownership import OwnerRow
+from .errors import ConfigError
 
 Entry = TypeVar("Entry", bound=BaseModel)
 
 # Names people type; a number here is a mistake (ids may be numbers, names may not).
 TEXT_ONLY = ("customer", "status")
+OWNERS_HEADER = ["customer", "owner"]
 
 
 class TrackerData(BaseModel):
@@ -93,3 +98,30 @@ def read_trackers(
                 continue
             data.tickets += _entries(raw, Ticket, name, data.warnings)
     return data
+
+
+def read_owners_file(path: Path) -> list[OwnerRow]:
+    """A CRM export of `customer,owner` rows (a header row of those words is skipped). The
+    file named in config must be readable; a row with the wrong shape is a ConfigError that
+    names its line, since routing half a team's accounts wrongly is worse than not running."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise ConfigError(f"owners_file {path} not found", "fix owners_file in config") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(
+            f"owners_file {path} cannot be read ({getattr(exc, 'strerror', None) or 'not UTF-8'})",
+            "save it as UTF-8 CSV with customer,owner columns",
+        ) from None
+    rows: list[OwnerRow] = []
+    for number, row in enumerate(csv.reader(io.StringIO(text)), start=1):
+        cells = [cell.strip() for cell in row]
+        if not any(cells) or (number == 1 and [c.casefold() for c in cells] == OWNERS_HEADER):
+            continue
+        if len(cells) != 2 or not all(cells):
+            raise ConfigError(
+                f"{path} line {number}: expected two columns, customer,owner (got {row!r})",
+                "fix that line of the owners file",
+            )
+        rows.append(OwnerRow(customer=cells[0], owner=cells[1], where=f"{path} line {number}"))
+    return rows

@@ -1,12 +1,17 @@
 """A Slack Web API emulator: chat.postMessage with Block Kit limits and message metadata, the
 three-step file upload, conversations.history (metadata only with `include_all_metadata`, and a
-token that may lack the history scope), auth.test, `ok: false` codes and 429 rate limits, as
-shared/facts/slack-telegram.md describes."""
+token that may lack the history scope), conversations.open (a user's DM) and .info, auth.test,
+`ok: false` codes, 429 rate limits — injected, and chat.postMessage's own of about one message
+per second per channel (a short burst passes) — as shared/facts/slack-telegram.md describes.
+`latency` delays every answer (benchmarks)."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
+import time
+from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +36,14 @@ class SlackFake:
     url: str = ""
     # False: the token lacks channels:history / im:history (conversations.history → missing_scope)
     history_scope: bool = True
+    # Members a DM can be opened with (conversations.open); their DM is "D" + the user ID.
+    users: set[str] = field(default_factory=set)
+    latency: float = 0.0
+    # chat.postMessage per channel: more than `burst` in any `window` seconds is a 429.
+    burst: int = 4
+    window: float = 1.0
+    rate_limited: int = 0
+    _recent: dict[str, deque[float]] = field(default_factory=lambda: defaultdict(deque))
     _ids: Any = field(default_factory=lambda: itertools.count(1))
 
     def fail_next(self, method: str, times: int = 1, status: int = 429, retry_after: int = 1):
@@ -38,6 +51,21 @@ class SlackFake:
 
     def count(self, method: str) -> int:
         return self.requests.count(method)
+
+    def in_channel(self, channel: str) -> list[dict[str, Any]]:
+        return [m for m in self.messages if m.get("channel") == channel]
+
+    def _too_fast(self, channel: str) -> bool:
+        """Slack's per-channel posting limit, as a sliding window."""
+        now = time.monotonic()
+        recent = self._recent[channel]
+        while recent and now - recent[0] > self.window:
+            recent.popleft()
+        if len(recent) >= self.burst:
+            self.rate_limited += 1
+            return True
+        recent.append(now)
+        return False
 
     def texts(self) -> list[str]:
         """Every piece of text the users would see: fallback and all block texts."""
@@ -62,6 +90,8 @@ class SlackFake:
     async def api(self, request: Request) -> Response:
         method = request.path_params["method"]
         self.requests.append(method)
+        if self.latency:
+            await asyncio.sleep(self.latency)
         pending = self.faults.get(method)
         if pending:
             status, retry_after = pending.pop(0)
@@ -70,10 +100,15 @@ class SlackFake:
         if request.headers.get("authorization") != f"Bearer {self.token}":
             return JSONResponse({"ok": False, "error": "invalid_auth"})
         params = await self._params(request)
+        if method == "chat.postMessage" and self._too_fast(str(params.get("channel"))):
+            body = {"ok": False, "error": "ratelimited"}
+            return JSONResponse(body, 429, headers={"Retry-After": "1"})
         handler = {
             "chat.postMessage": self.post_message,
             "auth.test": self.auth_test,
             "conversations.history": self.history,
+            "conversations.open": self.open_dm,
+            "conversations.info": self.info,
             "files.getUploadURLExternal": self.upload_url,
             "files.completeUploadExternal": self.complete_upload,
         }.get(method)
@@ -111,6 +146,20 @@ class SlackFake:
         ts = f"1700000000.{next(self._ids):06d}"
         self.messages.append({**params, "blocks": blocks, "metadata": metadata, "ts": ts})
         return {"ok": True, "channel": params["channel"], "ts": ts}
+
+    def open_dm(self, params: dict[str, Any]) -> dict[str, Any]:
+        user = str(params.get("users", ""))
+        if user not in self.users:
+            return {"ok": False, "error": "user_not_found"}
+        channel = f"D{user}"
+        self.channels.add(channel)
+        return {"ok": True, "channel": {"id": channel}}
+
+    def info(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel = str(params.get("channel", ""))
+        if channel not in self.channels:
+            return {"ok": False, "error": "channel_not_found"}
+        return {"ok": True, "channel": {"id": channel, "name": channel.lower()}}
 
     def history(self, params: dict[str, Any]) -> dict[str, Any]:
         """Newest first; metadata is included only when asked for, as Slack does."""

@@ -1,12 +1,16 @@
 """A Telegram Bot API emulator: sendMessage with the documented HTML rules and 4,096-unit limit,
-sendPhoto (multipart), getMe, error codes and flood control that punishes early retries."""
+sendPhoto (multipart), getMe, getChat, error codes, flood control that punishes early retries,
+and the limits of about one message per second per chat and thirty per second per bot (a short
+burst passes). `latency` delays every answer (benchmarks)."""
 
 from __future__ import annotations
 
+import asyncio
 import html
 import itertools
 import re
 import time
+from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
@@ -97,7 +101,30 @@ class TelegramFake:
     reject_html: int = 0
     blocked_until: float = 0.0
     early_retries: int = 0
+    latency: float = 0.0
+    # Sending: more than `burst` to one chat, or `bot_limit` in all, within `window` s is a 429.
+    burst: int = 4
+    bot_limit: int = 30
+    window: float = 1.0
+    rate_limited: int = 0
+    _recent: dict[str, deque[float]] = field(default_factory=lambda: defaultdict(deque))
     _ids: Any = field(default_factory=lambda: itertools.count(1))
+
+    def in_chat(self, chat_id: str) -> list[dict[str, Any]]:
+        return [m for m in self.messages if str(m.get("chat_id")) == chat_id]
+
+    def _too_fast(self, chat_id: str) -> bool:
+        """Flood control per chat and for the whole bot, as sliding windows."""
+        now = time.monotonic()
+        for recent in (self._recent[chat_id], self._recent[""]):
+            while recent and now - recent[0] > self.window:
+                recent.popleft()
+        if len(self._recent[chat_id]) >= self.burst or len(self._recent[""]) >= self.bot_limit:
+            self.rate_limited += 1
+            return True
+        self._recent[chat_id].append(now)
+        self._recent[""].append(now)
+        return False
 
     def flood(self, seconds: int = 1) -> None:
         """The next request starts flood control for `seconds`."""
@@ -112,6 +139,8 @@ class TelegramFake:
     async def api(self, request: Request) -> Response:
         method = request.path_params["method"].lower()
         self.requests.append(method)
+        if self.latency:
+            await asyncio.sleep(self.latency)
         if request.path_params["token"] != self.token:
             return self._error(401, "Unauthorized")
         now = time.monotonic()
@@ -145,6 +174,20 @@ class TelegramFake:
             )
         if str(params.get("chat_id")) not in self.chats:
             return self._error(400, "Bad Request: chat not found")
+        if method == "getchat":
+            chat = {"id": params["chat_id"], "type": "private", "first_name": "CSM"}
+            return JSONResponse({"ok": True, "result": chat})
+        if method in ("sendmessage", "sendphoto") and self._too_fast(str(params["chat_id"])):
+            return JSONResponse(
+                {
+                    "ok": False,
+                    "error_code": 429,
+                    "description": "Too Many Requests: retry after 1",
+                    "parameters": {"retry_after": 1},
+                },
+                429,
+                headers={"Retry-After": "1"},
+            )
         if method == "sendmessage":
             return self.send_message(params)
         if method == "sendphoto":

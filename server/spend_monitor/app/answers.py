@@ -21,6 +21,7 @@ from ..domain.models import (
     SourceName,
     WatchItem,
 )
+from ..domain.ownership import Rollup
 from ..errors import EXIT_OK, EXIT_PARTIAL
 from ..render import DigestFormat
 from ..sources.base import RevenueSnapshot, SourceStatus
@@ -146,11 +147,20 @@ class ChannelStatus(BaseModel):
     verified: bool | None = None
 
 
+class DestinationStatus(BaseModel):
+    """An owner's or the team's destination, as the platform answered for it."""
+
+    destination: str
+    verified: bool
+    detail: str
+
+
 class CheckReport(BaseModel):
     config_warnings: list[str]
     source: SourceStatus
     customers: list[str]
     channels: list[ChannelStatus]
+    destinations: list[DestinationStatus] = Field(default_factory=list)
     coverage: list[str] = Field(
         default_factory=list,
         description="What the data covers: first and last day, days without rows, customers "
@@ -160,7 +170,11 @@ class CheckReport(BaseModel):
 
     @property
     def ok(self) -> bool:
-        return self.source.ok and all(c.verified is not False for c in self.channels)
+        return (
+            self.source.ok
+            and all(c.verified is not False for c in self.channels)
+            and all(d.verified for d in self.destinations)
+        )
 
 
 class PostReport(BaseModel):
@@ -183,6 +197,12 @@ class PostReport(BaseModel):
         None,
         description="Set when the state database could not be used: once-only posting was "
         "off for this run.",
+    )
+    rollup: Rollup | None = Field(
+        None, description="The team roll-up, when one was built (owners and `team` set)."
+    )
+    warnings: list[str] = Field(
+        default_factory=list, description="Owners-file rows that could not be used, and why."
     )
 
     @property

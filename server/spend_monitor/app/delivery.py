@@ -27,6 +27,7 @@ from ..channels.base import (
     PostOutcome,
 )
 from ..domain.models import ChannelName, Digest
+from ..domain.ownership import Rollup
 from ..errors import EXIT_NOTHING, EXIT_OK, EXIT_PARTIAL, StoreError
 from ..net import Deadline
 from ..store import Claim, PartRecord, PartStatus, Store
@@ -55,9 +56,28 @@ class ChannelDelivery(BaseModel):
     channel: ChannelName
     status: DeliveryStatus
     reason: str | None = None
+    destination: str | None = Field(
+        None,
+        description="An owner's or the team's destination (`slack:U0123`); null: the "
+        "default one (slack.dm_channel, telegram.chat_id).",
+    )
+    owner: str | None = Field(
+        None, description="The owner key whose digest this is; `team` for the roll-up."
+    )
+    owner_name: str | None = Field(None, description="The owner's name.")
     ledger_run: int | None = Field(None, description="the run whose ledger holds these parts")
     parts: list[PartDelivery] = Field(default_factory=list)
     store_problem: str | None = None
+
+    @property
+    def label(self) -> str:
+        """How a person reads where this went: `slack`, or `owner alice (Alice Chen) on
+        slack:U0123`."""
+        if self.destination is None:
+            return self.channel
+        if self.owner_name is None:
+            return f"team roll-up on {self.destination}"
+        return f"owner {self.owner} ({self.owner_name}) on {self.destination}"
 
     @property
     def holds_digest(self) -> bool:
@@ -119,7 +139,7 @@ async def deliver(
     store: Store | None,
     channel: Channel,
     run_id: int | None,
-    digest: Digest,
+    digest: Digest | Rollup,
     charts: Sequence[Chart],
     deadline: Deadline,
     force: bool = False,
@@ -131,7 +151,7 @@ async def deliver(
     carries ONCE_ONLY_OFF."""
     ledger = _Ledger(store if run_id is not None else None, store_problem)
     keys = [p.key for p in channel.parts(digest, list(charts))]
-    claim = ledger.claim(run_id, channel.name, keys, force)
+    claim = ledger.claim(run_id, channel.key, keys, force)
     parts = {p.key: p for p in channel.parts(_marked_updated(digest, claim), list(charts))}
     once_only = ledger.store is not None and ledger.problem is None
     results = {k: _known(r) for k, r in claim.before.items() if r.status == "sent"}
@@ -146,7 +166,7 @@ async def deliver(
             if claim.state(key) == "unknown" and once_only:
                 found = await _look(channel, claim.ledger_run, key, deadline)
                 if found.lookup == "found":
-                    record = _record(claim, channel.name, key, "sent", found.message_id, None)
+                    record = _record(claim, channel.key, key, "sent", found.message_id, None)
                     ledger.write(record)
                     results[key] = _known(record).model_copy(update={"confirmed": True})
                     thread = found.message_id if key == "message-1" else thread
@@ -170,7 +190,7 @@ async def deliver(
         with anyio.CancelScope(shield=True):
             for key in claim.mine:
                 if key not in results and key != in_flight:
-                    ledger.write(_record(claim, channel.name, key, "failed", None, STOPPED))
+                    ledger.write(_record(claim, channel.key, key, "failed", None, STOPPED))
         raise
     for key in claim.busy:
         results.setdefault(key, PartDelivery(part=key, status="claimed", reason=BUSY))
@@ -186,7 +206,7 @@ async def _look(channel: Channel, run_id: int, key: str, deadline: Deadline) -> 
         return Found(lookup="cannot_confirm", reason=f"lookup failed ({type(exc).__name__})")
 
 
-def _marked_updated(digest: Digest, claim: Claim) -> Digest:
+def _marked_updated(digest: Digest | Rollup, claim: Claim) -> Digest | Rollup:
     return digest.model_copy(update={"updated": digest.updated or claim.changed})
 
 
@@ -207,9 +227,9 @@ async def _send(
     except BaseException:
         with anyio.CancelScope(shield=True):
             reason = "the run was stopped before the platform answered"
-            ledger.write(_record(claim, channel.name, part.key, "unknown", None, reason))
+            ledger.write(_record(claim, channel.key, part.key, "unknown", None, reason))
         raise
-    record = _record(claim, channel.name, part.key, sent.status, sent.message_id, sent.reason)
+    record = _record(claim, channel.key, part.key, sent.status, sent.message_id, sent.reason)
     ledger.write(record.model_copy(update={"resent": resend}))
     return _known(record).model_copy(update={"sent_now": sent.status == "sent", "resent": resend})
 

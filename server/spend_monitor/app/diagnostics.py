@@ -11,7 +11,8 @@ from ..domain.models import Ticket
 from ..domain.watch import is_open
 from ..errors import SpendMonitorError
 from ..trackers import read_trackers
-from .answers import ChannelStatus, CheckReport
+from . import team
+from .answers import ChannelStatus, CheckReport, DestinationStatus
 from .requests import CheckRequest
 from .services import Services
 
@@ -36,6 +37,28 @@ async def _verify(services: Services, status: ChannelStatus) -> ChannelStatus:
     except SpendMonitorError as exc:
         return status.model_copy(update={"verified": False, "detail": f"rejected: {exc}"})
     return status.model_copy(update={"verified": True, "detail": f"token ok ({who})"})
+
+
+async def _destinations(services: Services) -> list[DestinationStatus]:
+    """Every owner's and the team's destination, asked of the platform (Slack: the user's DM
+    opens or the channel is found; Telegram: getChat)."""
+    ready = services.ready_channels()
+    wanted = [
+        d
+        for owner in team.owners(services).values()
+        for d in team.owner_destinations(services, owner, ready)
+    ] + team.team_destinations(services, ready)
+    found = []
+    for destination in wanted:
+        try:
+            detail = await destination.channel.verify_destination()
+        except SpendMonitorError as exc:
+            found.append(
+                DestinationStatus(destination=destination.label, verified=False, detail=str(exc))
+            )
+            continue
+        found.append(DestinationStatus(destination=destination.label, verified=True, detail=detail))
+    return found
 
 
 def _tickets_line(tickets: list[Ticket], closed_statuses: tuple[str, ...]) -> str:
@@ -66,6 +89,7 @@ async def check(services: Services, request: CheckRequest) -> CheckReport:
         coverage=await _coverage(services, as_of),
         customers=[c.label for c in config.customers],
         channels=[await _verify(services, s) for s in services.channel_statuses()],
+        destinations=await _destinations(services),
         trackers=[
             f"escalations: {len(trackers.escalations)} entries",
             _tickets_line(trackers.tickets, config.closed_ticket_statuses),

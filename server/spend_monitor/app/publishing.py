@@ -13,22 +13,26 @@ import functools
 import hashlib
 import logging
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import anyio
 
 from ..channels import Chart
 from ..concurrency import run_all
-from ..domain.models import ChannelName, Digest
+from ..domain.models import ChannelName, Customer, Digest
+from ..domain.ownership import Owner, Ownership, Rollup, rollup, share, unowned
 from ..errors import EXIT_OK, SourceError, SpendMonitorError, UsageError
 from ..net import Deadline, run_deadline_scope
 from ..render import render_text
 from ..store import Store
+from . import team
 from .answers import DigestRun, PostReport
 from .delivery import ChannelDelivery, deliver
 from .requests import PostRequest, RepostRequest
 from .services import Services
+from .team import TEAM, Destination
 
 log = logging.getLogger(__name__)
 # The share of a run's deadline that fetching may use; posting gets the rest.
@@ -100,63 +104,108 @@ async def _build(services: Services, request: PostRequest, seconds: float) -> Di
             ) from None
 
 
+@dataclass(frozen=True)
+class Job:
+    """One destination's post: the whole digest, an owner's share, or the team's roll-up."""
+
+    destination: Destination
+    post: Digest | Rollup
+    charts: Sequence[Chart] = ()
+
+
 async def _deliver_all(
     services: Services,
-    targets: Sequence[ChannelName],
+    jobs: Sequence[Job],
     run_id: int | None,
-    digest: Digest,
-    charts: Sequence[Chart],
     deadline: Deadline,
     force: bool = False,
 ) -> list[ChannelDelivery]:
-    """Each channel side by side; one channel's failure is that channel's outcome and never
-    touches the other."""
+    """Every destination side by side (each paced to its platform's limits); one
+    destination's failure is that destination's outcome and never touches another."""
     memory = services.memory
     store: Store | None = memory.store if run_id is not None else None
-    found: dict[ChannelName, ChannelDelivery] = {}
+    found: dict[int, ChannelDelivery] = {}
 
-    async def one(name: ChannelName) -> None:
+    async def one(i: int, job: Job) -> None:
         # Whatever goes wrong in a channel is its parts' outcome (channels.base.guarded).
-        found[name] = await deliver(
-            store, services.channel(name), run_id, digest, charts, deadline, force, memory.problem
+        found[i] = await deliver(
+            store,
+            job.destination.channel,
+            run_id,
+            job.post,
+            job.charts,
+            deadline,
+            force,
+            memory.problem,
         )
 
     with run_deadline_scope(deadline), anyio.move_on_after(deadline.remaining() + GRACE_SECONDS):
-        await run_all(functools.partial(one, name) for name in targets)
+        await run_all(functools.partial(one, i, job) for i, job in enumerate(jobs))
     late = "the run's deadline passed before the platform answered"
     return [
-        found.get(name) or ChannelDelivery(channel=name, status="unknown", reason=late)
-        for name in targets
+        _named(
+            found.get(i)
+            or ChannelDelivery(channel=job.destination.channel.name, status="unknown", reason=late),
+            job.destination,
+        )
+        for i, job in enumerate(jobs)
     ]
+
+
+def _named(delivery: ChannelDelivery, where: Destination) -> ChannelDelivery:
+    if where.owner is None and not where.team:
+        return delivery
+    owner = TEAM if where.team else where.owner.key if where.owner else None
+    name = where.owner.name if where.owner else None
+    return delivery.model_copy(
+        update={"destination": where.channel.key, "owner": owner, "owner_name": name}
+    )
+
+
+def _default_jobs(
+    services: Services, targets: Sequence[ChannelName], post: Digest, charts: Sequence[Chart]
+) -> list[Job]:
+    return [Job(Destination(services.channel(name)), post, charts) for name in targets]
 
 
 async def publish(services: Services, request: PostRequest) -> tuple[DigestRun, PostReport]:
     """Build the digest, record it, and deliver it to every ready channel (or the ones asked
-    for): once per day and content unless `force`; changed content goes out marked (updated)."""
+    for): once per day and content unless `force`; changed content goes out marked (updated).
+    With `owners` configured, each owner gets their share, the default destination the
+    customers nobody owns, and `team` the roll-up (docs/configuration.md, "owners")."""
     dry_run = services.settings.dry_run(request.dry_run)
     targets = [] if dry_run else _targets(services, request.channels)
+    team_run = bool(services.config.owners) and request.customer is None
+    _check_team_request(services, request, team_run, dry_run)
     check_charts_dir(request.charts_dir)
     seconds = request.deadline or services.config.deadline_seconds
     deadline = Deadline.after(seconds)
     run = await _build(services, request, seconds)
     charts: list[Chart] = []
-    if request.charts_dir is not None or (targets and services.config.charts):
+    if request.charts_dir is not None or (targets and services.config.charts and not team_run):
         charts = charts_for(run)
     if request.charts_dir is not None:
         for chart in charts:
             (request.charts_dir / chart.filename).write_bytes(chart.png)
     text = render_text(run.digest)
-    content = content_hash(text)
+    found = team.ownership(services, services.book.customers_in(run.snapshot)) if team_run else None
+    content = content_hash(text + (found.model_dump_json() if found else ""))
     # A one-customer digest is not the day's digest: it is neither recorded nor deduplicated.
     run_id = None
     if request.customer is None:
         run_id = services.memory.attempt(
             lambda store: store.record_run(run.digest, run.snapshot.source, content, text), None
         )
-    posted = charts if services.config.charts else []
-    deliveries = await _deliver_all(
-        services, targets, run_id, run.digest, posted, deadline, request.force
-    )
+    rollup = None
+    if found is not None:
+        shown, deliveries, rollup = await _publish_team(
+            services, request, run, found, targets, run_id, deadline
+        )
+        run = DigestRun(digest=shown, snapshot=run.snapshot)
+    else:
+        posted = charts if services.config.charts else []
+        jobs = _default_jobs(services, targets, run.digest, posted)
+        deliveries = await _deliver_all(services, jobs, run_id, deadline, request.force)
     if run_id is not None:
         _finish_run(services, run_id, dry_run, deliveries)
     if dry_run:
@@ -168,8 +217,88 @@ async def publish(services: Services, request: PostRequest) -> tuple[DigestRun, 
             "missing)"
         )
     else:
-        message = describe(deliveries)
-    return run, _report(services, run.digest, deliveries, [c.filename for c in charts], message)
+        message = describe(deliveries) or "nothing to post"
+    report = _report(services, run.digest, deliveries, [c.filename for c in charts], message)
+    warnings = list(found.warnings) if found else []
+    return run, report.model_copy(update={"rollup": rollup, "warnings": warnings})
+
+
+def _check_team_request(
+    services: Services, request: PostRequest, team_run: bool, dry_run: bool
+) -> None:
+    """--owner and --team need owners (and --team a `team`); an owner's platform must be set
+    up unless nothing is posted. Checked before any fetch."""
+    if (request.owner or request.team) and not team_run:
+        raise UsageError(
+            "--owner and --team need `owners` in config (and a whole-book run, no --customer)",
+            'add owners (docs/configuration.md, "owners")',
+        )
+    if request.team and services.config.team is None:
+        raise UsageError("--team needs a `team` section in config", "add team.slack or .telegram")
+    if team_run and not dry_run:
+        team.require_platforms(services)
+
+
+async def _publish_team(
+    services: Services,
+    request: PostRequest,
+    run: DigestRun,
+    found: Ownership,
+    targets: Sequence[ChannelName],
+    run_id: int | None,
+    deadline: Deadline,
+) -> tuple[Digest, list[ChannelDelivery], Rollup | None]:
+    """Each owner's share to their destinations and the unowned customers to the default
+    ones, side by side; then the roll-up, naming the owners whose digest did not arrive.
+    Returns the digest to show (one owner's with --owner, else the whole book), the
+    deliveries and the roll-up."""
+    digest = run.digest
+    owner = team.find_owner(found, request.owner) if request.owner else None
+    shown = share(digest, found.customers_of(owner.key), owner.name) if owner else digest
+    jobs: list[Job] = []
+    if not request.team:
+        jobs = _team_jobs(
+            services, digest, found, targets, owner, lambda post: _charts_of(services, run, post)
+        )
+    deliveries = await _deliver_all(services, jobs, run_id, deadline, request.force)
+    if request.owner is not None or services.config.team is None:
+        return shown, deliveries, None
+    failed = dict.fromkeys(d.owner_name for d in deliveries if d.owner_name and not d.holds_digest)
+    summary = rollup(digest, found, [name for name in failed if name])
+    where = team.team_destinations(services, targets)
+    deliveries += await _deliver_all(
+        services, [Job(d, summary) for d in where], run_id, deadline, request.force
+    )
+    return shown, deliveries, summary
+
+
+def _team_jobs(
+    services: Services,
+    digest: Digest,
+    found: Ownership,
+    targets: Sequence[ChannelName],
+    owner: Owner | None,
+    charts: Callable[[Digest], list[Chart]],
+) -> list[Job]:
+    """The unowned customers to the default destinations and each owner's share to theirs
+    (only `owner`'s, when given); nobody gets an empty digest."""
+    jobs: list[Job] = []
+    if owner is None:
+        rest = unowned(digest, found)
+        if rest.customers:
+            jobs += _default_jobs(services, targets, rest, charts(rest))
+    for one in [owner] if owner else found.owners.values():
+        mine = share(digest, found.customers_of(one.key), one.name)
+        if mine.customers:
+            drawn = charts(mine)
+            jobs += [Job(d, mine, drawn) for d in team.owner_destinations(services, one, targets)]
+    return jobs
+
+
+def _charts_of(services: Services, run: DigestRun, post: Digest) -> list[Chart]:
+    if not services.config.charts:
+        return []
+    return charts_for(DigestRun(digest=post, snapshot=run.snapshot))
 
 
 def _report(
@@ -199,16 +328,17 @@ def describe(deliveries: Sequence[ChannelDelivery]) -> str:
         sent = [p for p in d.parts if p.sent_now]
         messages = sum(p.part.startswith("message-") for p in sent)
         charts = len(sent) - messages
+        where = d.label
         if d.status == "posted":
-            parts.append(f"{d.channel}: posted ({messages} message(s), {charts} chart(s))")
+            parts.append(f"{where}: posted ({messages} message(s), {charts} chart(s))")
         elif d.status == "re-sent":
-            parts.append(f"{d.channel}: re-sent {len(sent)} part(s), marked as re-sent")
+            parts.append(f"{where}: re-sent {len(sent)} part(s), marked as re-sent")
         elif d.status == "already_posted":
-            parts.append(f"{d.channel}: {d.reason or 'already posted today'}")
+            parts.append(f"{where}: {d.reason or 'already posted today'}")
         elif d.status == "unknown":
-            parts.append(f"{d.channel}: UNCONFIRMED ({d.reason})")
+            parts.append(f"{where}: UNCONFIRMED ({d.reason})")
         else:
-            parts.append(f"{d.channel}: FAILED ({d.reason})")
+            parts.append(f"{where}: FAILED ({d.reason})")
     return "; ".join(parts)
 
 
@@ -237,13 +367,33 @@ async def repost(services: Services, request: RepostRequest) -> PostReport:
         )
     digest = store.digest(run_id)
     ready = services.ready_channels()
-    targets = [c for c in ready if c in store.failed_channels(run_id)]
-    charts = await _charts_again(services, digest) if targets and services.config.charts else []
+    failed = store.failed_channels(run_id)
     deadline = Deadline.after(services.config.deadline_seconds)
-    deliveries = await _deliver_all(services, targets, run_id, digest, charts, deadline)
+    if services.config.owners:
+        charts: list[Chart] = []
+        jobs = [
+            j for j in _team_reposts(services, digest, ready) if j.destination.channel.key in failed
+        ]
+    else:
+        targets = [c for c in ready if c in failed]
+        charts = await _charts_again(services, digest) if targets and services.config.charts else []
+        jobs = _default_jobs(services, targets, digest, charts)
+    deliveries = await _deliver_all(services, jobs, run_id, deadline)
     _finish_run(services, run_id, False, deliveries)
     message = describe(deliveries) if deliveries else "nothing to re-send"
     return _report(services, digest, deliveries, [c.filename for c in charts], message)
+
+
+def _team_reposts(services: Services, digest: Digest, ready: Sequence[ChannelName]) -> list[Job]:
+    """Every destination of a team's recorded run, as the current config names them (text
+    only: charts of a re-sent owner's digest are not drawn again)."""
+    customers: list[Customer] = [*services.config.customers] or [
+        Customer(name=p.name, display_name=p.display_name) for p in digest.customers
+    ]
+    found = team.ownership(services, customers)
+    jobs = _team_jobs(services, digest, found, ready, None, lambda _: [])
+    summary = rollup(digest, found)
+    return jobs + [Job(d, summary) for d in team.team_destinations(services, ready)]
 
 
 async def _charts_again(services: Services, digest: Digest) -> list[Chart]:

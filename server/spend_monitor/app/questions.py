@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from ..domain.coverage import daily_with_gaps
 from ..render import RENDERERS
 from ..store import PastFlag
+from . import team
 from .answers import (
     CustomerHistory,
     CustomerList,
@@ -49,7 +50,7 @@ async def pace(
     run = await services.book.run(
         services.day(request.as_of), request.customer, refresh=request.refresh, progress=progress
     )
-    digest = run.digest
+    digest = team.owned_by(services, run, request.owner)
     matching = [p for p in digest.customers if request.flag is None or p.flag == request.flag]
     matching.sort(key=lambda p: (-abs(p.delta), p.display_name.casefold()))
     page = matching[request.offset : request.offset + request.limit]
@@ -97,7 +98,8 @@ async def breakdown(services: Services, request: BreakdownRequest) -> ServiceBre
 async def watch(services: Services, request: WatchRequest) -> WatchList:
     as_of = services.day(request.as_of)
     run = await services.book.run(as_of)
-    return WatchList(as_of=as_of, items=list(run.digest.watch_list))
+    digest = team.owned_by(services, run, request.owner)
+    return WatchList(as_of=as_of, items=list(digest.watch_list))
 
 
 async def history(services: Services, request: HistoryRequest) -> CustomerHistory:
@@ -146,11 +148,12 @@ async def customers(services: Services, request: CustomersRequest) -> CustomerLi
 async def preview(services: Services, request: PreviewRequest) -> DigestPreview:
     """The digest exactly as it would be posted, posting nothing."""
     run = await services.book.run(services.day(request.as_of))
+    digest = team.owned_by(services, run, request.owner)
     return DigestPreview(
-        as_of=run.digest.as_of,
-        data_through=run.digest.data_through,
+        as_of=digest.as_of,
+        data_through=digest.data_through,
         format=request.format,
-        text=RENDERERS[request.format](run.digest),
+        text=RENDERERS[request.format](digest),
         partial=run.partial,
-        unavailable=[p.display_name for p in run.digest.unavailable],
+        unavailable=[p.display_name for p in digest.unavailable],
     )

@@ -39,6 +39,14 @@ OneCustomer = Annotated[
     str | None,
     Field(min_length=1, description="One customer (name, display name or alias); omit for all."),
 ]
+OwnerKey = Annotated[
+    str | None,
+    Field(
+        min_length=1,
+        description="Only this owner's customers: an owner key from config, or the owner's "
+        "Slack user ID (e.g. the person asking in a Slack DM). Omit for the whole book.",
+    ),
+]
 Limit = Annotated[int, Field(ge=1, le=MAX_PAGE_SIZE, description="Page size.")]
 Offset = Annotated[int, Field(ge=0, description="Start of the page (next_offset).")]
 HistoryDays = Annotated[
@@ -61,6 +69,7 @@ class PaceRequest(Request):
     limit: Limit = PAGE_SIZE
     offset: Offset = 0
     refresh: Refresh = False
+    owner: OwnerKey = None
 
 
 class BreakdownRequest(Request):
@@ -69,6 +78,11 @@ class BreakdownRequest(Request):
 
 
 class WatchRequest(Request):
+    as_of: AsOf = None
+    owner: OwnerKey = None
+
+
+class OwnersRequest(Request):
     as_of: AsOf = None
 
 
@@ -89,6 +103,7 @@ class CustomersRequest(Request):
 class PreviewRequest(Request):
     as_of: AsOf = None
     format: Annotated[DigestFormat, Field(description="Output format.")] = "markdown"
+    owner: OwnerKey = None
 
 
 class PostRequest(Request):
@@ -106,6 +121,16 @@ class PostRequest(Request):
         float | None,
         Field(gt=0, le=86_400, description="Seconds the whole run may take (default 300)."),
     ] = None
+    owner: OwnerKey = None
+    team: Annotated[
+        bool, Field(description="Only the team roll-up, to the `team` destinations.")
+    ] = False
+
+    @model_validator(mode="after")
+    def _owner_or_team(self) -> PostRequest:
+        if self.owner is not None and self.team:
+            raise ValueError("give an owner or the team roll-up, not both")
+        return self
 
 
 class RepostRequest(Request):

@@ -10,6 +10,7 @@ from typing import Any, Literal, Protocol
 from pydantic import BaseModel, Field
 
 from ..domain.models import ChannelName, Digest
+from ..domain.ownership import Rollup
 from ..errors import ChannelError, PostUnconfirmed
 from ..net import Deadline
 
@@ -83,9 +84,15 @@ class PostOutcome(BaseModel):
 
 class Channel(Protocol):
     name: ChannelName
+    # Which destination the posting ledger keeps these posts under: the platform's name for
+    # the default destination (`slack`), `slack:U0123` for an owner's.
+    key: str
+    # The config key of the destination, for hints ("check owners.alice.slack").
+    where: str
 
-    def parts(self, digest: Digest, charts: list[Chart]) -> list[Part]:
-        """The digest as this channel posts it: messages first, then charts."""
+    def parts(self, post: Digest | Rollup, charts: list[Chart]) -> list[Part]:
+        """The digest (or the team's roll-up) as this channel posts it: messages first,
+        then charts."""
         ...
 
     async def send_part(
@@ -106,6 +113,15 @@ class Channel(Protocol):
 
     async def verify(self) -> str:
         """A one-line account of who the token belongs to; raises ChannelError if invalid."""
+        ...
+
+    async def verify_destination(self) -> str:
+        """A one-line account of the destination; raises ChannelError if it cannot be posted
+        to (Slack: the user's DM opens or the channel is found; Telegram: getChat)."""
+        ...
+
+    def to(self, address: str, key: str, where: str) -> Channel:
+        """The same platform, token and client, posting to another destination."""
         ...
 
     async def aclose(self) -> None: ...

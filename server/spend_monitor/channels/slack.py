@@ -17,9 +17,10 @@ from pydantic import SecretStr
 
 from ..config import SlackConfig
 from ..domain.models import ChannelName, Digest
+from ..domain.ownership import Rollup
 from ..errors import ChannelError, PostUnconfirmed, SlackError
 from ..net import Deadline, GaveUp, Transient, current, with_retries
-from ..render.slack import MAX_BLOCKS, render_slack
+from ..render.slack import MAX_BLOCKS, render_slack, render_slack_rollup
 from .base import (
     Chart,
     Found,
@@ -29,14 +30,16 @@ from .base import (
     guarded,
     message_key,
 )
+from .limits import destination_pace
 
 log = logging.getLogger(__name__)
+# Codes that mean the destination's address is wrong: the hint names its config key.
+WRONG_ADDRESS = ("channel_not_found", "user_not_found", "cannot_dm_bot", "user_disabled")
 EVENT_TYPE = "spend_monitor_digest_part"
 HISTORY_LIMIT = 200
 HINTS = {
     "invalid_auth": "check SLACK_BOT_TOKEN",
     "not_authed": "set SLACK_BOT_TOKEN",
-    "channel_not_found": "check slack.dm_channel",
     "not_in_channel": "invite the bot to the channel",
     "missing_scope": "give the app the chat:write and files:write scopes",
 }
@@ -87,19 +90,58 @@ def _code(error: Any) -> str:
     return "unexpected_answer"
 
 
+def is_user_id(address: str) -> bool:
+    """A member ID (`U…`, `W…`): the bot opens a DM with that person to post to them."""
+    return address[:1] in ("U", "W")
+
+
 class SlackChannel:
     name: ChannelName = "slack"
 
-    def __init__(self, config: SlackConfig, token: SecretStr) -> None:
+    def __init__(
+        self,
+        config: SlackConfig,
+        token: SecretStr,
+        address: str | None = None,
+        key: str = "slack",
+        where: str = "slack.dm_channel",
+        client: Any = None,
+    ) -> None:
+        """The default destination (`slack.dm_channel`), or `address` (a user or channel ID)
+        whose posts the ledger keeps under `key`; `where` names its config key in hints."""
         from slack_sdk.web.async_client import AsyncWebClient
 
-        self.channel = config.dm_channel
-        self._client = AsyncWebClient(
+        self._config, self._token = config, token
+        self.address = address or config.dm_channel
+        # An owner's user ID gets a DM opened; `slack.dm_channel` is posted to as it always was.
+        self._opens_dm = address is not None and is_user_id(address)
+        self.key = key
+        self.where = where
+        self._opened: str | None = None
+        self._pace = destination_pace()
+        self._client = client or AsyncWebClient(
             token=token.get_secret_value(),
             base_url=config.api_base,
             timeout=int(current().request_timeout),
             retry_handlers=[],
         )
+        self._owns_client = client is None
+
+    def to(self, address: str, key: str, where: str) -> SlackChannel:
+        """Another destination over the same client and token."""
+        return SlackChannel(self._config, self._token, address, key, where, self._client)
+
+    async def _channel(self, deadline: Deadline | None = None) -> str:
+        """The channel to post in: an owner's user ID has its DM opened once
+        (`conversations.open`)."""
+        if not self._opens_dm:
+            return self.address
+        if self._opened is None:
+            opened = await self._call("conversations_open", deadline, users=self.address)
+            self._opened = str((opened.get("channel") or {}).get("id") or "")
+            if not self._opened:
+                raise SlackError("no_channel", f"check {self.where}")
+        return self._opened
 
     async def _call(
         self, method: str, deadline: Deadline | None = None, idempotent: bool = True, **kwargs: Any
@@ -121,14 +163,16 @@ class SlackChannel:
             raise SlackError(exc.reason, "check the network and Slack's status") from None
         except SlackApiError as exc:
             code = _code(exc)
-            raise SlackError(code, HINTS.get(code)) from None
+            hint = f"check {self.where}" if code in WRONG_ADDRESS else HINTS.get(code)
+            raise SlackError(code, hint) from None
         data = getattr(response, "data", None)
         return dict(data) if isinstance(data, dict) else {}
 
-    def parts(self, digest: Digest, charts: list[Chart]) -> list[Part]:
+    def parts(self, post: Digest | Rollup, charts: list[Chart]) -> list[Part]:
+        rendered = render_slack(post) if isinstance(post, Digest) else render_slack_rollup(post)
         messages = [
             Part(key=message_key(i), text=m.text, blocks=tuple(m.blocks))
-            for i, m in enumerate(render_slack(digest))
+            for i, m in enumerate(rendered)
         ]
         return messages + [Part(key=chart_key(c), chart=c) for c in charts]
 
@@ -140,6 +184,7 @@ class SlackChannel:
         mark: str | None,
         deadline: Deadline,
     ) -> PartSent:
+        await self._pace.wait()
         if part.chart is not None:
             chart = part.chart
             return await guarded(part.key, lambda: self._upload(chart, thread, mark, deadline))
@@ -161,7 +206,7 @@ class SlackChannel:
             "chat_postMessage",
             deadline,
             idempotent=False,
-            channel=self.channel,
+            channel=await self._channel(deadline),
             text=f"{mark}\n{part.text}" if mark else part.text,
             blocks=blocks,
             unfurl_links=False,
@@ -177,7 +222,7 @@ class SlackChannel:
             "files_upload_v2",
             deadline,
             idempotent=False,
-            channel=self.channel,
+            channel=await self._channel(deadline),
             content=chart.png,
             filename=chart.filename,
             title=chart.title,
@@ -197,7 +242,7 @@ class SlackChannel:
             history = await self._call(
                 "conversations_history",
                 deadline,
-                channel=self.channel,
+                channel=await self._channel(deadline),
                 include_all_metadata=True,
                 limit=HISTORY_LIMIT,
             )
@@ -214,7 +259,17 @@ class SlackChannel:
         who = await self._call("auth_test")
         return f"{who.get('user', '?')} in {who.get('team', '?')}"
 
+    async def verify_destination(self) -> str:
+        """Whether the bot can post here: a user's DM opens, a channel is found."""
+        if self._opens_dm:
+            return f"DM with {self.address} opens ({await self._channel()})"
+        info = await self._call("conversations_info", channel=self.address)
+        name = (info.get("channel") or {}).get("name")
+        return f"channel {self.address}" + (f" (#{name})" if name else "") + " found"
+
     async def aclose(self) -> None:
+        if not self._owns_client:
+            return
         session = getattr(self._client, "session", None)
         if session is not None:
             await session.close()

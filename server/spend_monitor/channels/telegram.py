@@ -14,10 +14,11 @@ from pydantic import SecretStr
 
 from ..config import TelegramConfig
 from ..domain.models import ChannelName, Digest
+from ..domain.ownership import Rollup
 from ..errors import PostUnconfirmed, TelegramError
 from ..logs import redact
 from ..net import Deadline, GaveUp, retry_after_header, send
-from ..render.telegram import as_plain, render_telegram
+from ..render.telegram import as_plain, render_telegram, render_telegram_rollup
 from .base import (
     Chart,
     Found,
@@ -27,16 +28,17 @@ from .base import (
     guarded,
     message_key,
 )
+from .limits import Pace, destination_pace, telegram_bot_pace
 
 log = logging.getLogger(__name__)
 CAPTION_LIMIT = 1024
 
 
-def _hint(code: str, description: str) -> str | None:
+def _hint(code: str, description: str, where: str) -> str | None:
     if code == "401":
         return "check TELEGRAM_BOT_TOKEN"
     if "chat not found" in description:
-        return "check telegram.chat_id, and that the bot was added to the chat"
+        return f"check {where}, and that the bot was added to the chat"
     if code == "403":
         return "unblock the bot or add it to the chat again"
     return None
@@ -56,11 +58,34 @@ def _retry_hint(response: httpx.Response) -> float | None:
 class TelegramChannel:
     name: ChannelName = "telegram"
 
-    def __init__(self, config: TelegramConfig, token: SecretStr, client: httpx.AsyncClient):
-        self.chat_id = str(config.chat_id)
+    def __init__(
+        self,
+        config: TelegramConfig,
+        token: SecretStr,
+        client: httpx.AsyncClient,
+        chat_id: str | None = None,
+        key: str = "telegram",
+        where: str = "telegram.chat_id",
+        bot_pace: Pace | None = None,
+    ):
+        """The default chat (`telegram.chat_id`), or `chat_id` whose posts the ledger keeps
+        under `key`; `where` names its config key in hints. Every destination of one bot
+        shares its `bot_pace`."""
+        self._config = config
+        self.chat_id = chat_id or str(config.chat_id)
+        self.key = key
+        self.where = where
         self._token = token
         self._base = config.api_base.rstrip("/")
         self._client = client
+        self._pace = destination_pace()
+        self._bot_pace = bot_pace or telegram_bot_pace()
+
+    def to(self, chat_id: str, key: str, where: str) -> TelegramChannel:
+        """Another chat of the same bot (sharing its overall rate limit)."""
+        return TelegramChannel(
+            self._config, self._token, self._client, chat_id, key, where, self._bot_pace
+        )
 
     async def _call(
         self, method: str, deadline: Deadline | None = None, idempotent: bool = True, **kwargs: Any
@@ -94,7 +119,7 @@ class TelegramChannel:
             said = body.get("description") or f"HTTP {response.status_code} without a description"
             description = redact(str(said), [self._token.get_secret_value()])
             code = str(body.get("error_code", response.status_code))
-            raise TelegramError(code, description, _hint(code, description))
+            raise TelegramError(code, description, _hint(code, description, self.where))
         result: dict[str, Any] = body.get("result") or {}
         return result
 
@@ -126,8 +151,11 @@ class TelegramChannel:
         )
         return str(result.get("message_id", ""))
 
-    def parts(self, digest: Digest, charts: list[Chart]) -> list[Part]:
-        messages = [Part(key=message_key(i), text=m) for i, m in enumerate(render_telegram(digest))]
+    def parts(self, post: Digest | Rollup, charts: list[Chart]) -> list[Part]:
+        rendered = (
+            render_telegram(post) if isinstance(post, Digest) else render_telegram_rollup(post)
+        )
+        messages = [Part(key=message_key(i), text=m) for i, m in enumerate(rendered)]
         return messages + [Part(key=chart_key(c), chart=c) for c in charts]
 
     async def send_part(
@@ -138,6 +166,8 @@ class TelegramChannel:
         mark: str | None,
         deadline: Deadline,
     ) -> PartSent:
+        await self._pace.wait()
+        await self._bot_pace.wait()
         if part.chart is not None:
             chart = part.chart
             caption = f"{mark}\n{chart.title}" if mark else chart.title
@@ -151,6 +181,12 @@ class TelegramChannel:
     async def verify(self) -> str:
         me = await self._call("getMe")
         return f"bot @{me.get('username', '?')}"
+
+    async def verify_destination(self) -> str:
+        """Whether the bot can reach the chat (`getChat`)."""
+        chat = await self._call("getChat", json={"chat_id": self.chat_id})
+        name = chat.get("title") or chat.get("username") or chat.get("first_name")
+        return f"chat {self.chat_id}" + (f" ({name})" if name else "") + " found"
 
     async def aclose(self) -> None:
         return None

@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from ..app import acknowledge, backtest, diagnostics, publishing, questions
+from ..app import acknowledge, backtest, diagnostics, publishing, questions, team
 from ..app.answers import CheckReport
 from ..app.requests import (
     AckRequest,
@@ -21,6 +21,7 @@ from ..app.requests import (
     CheckRequest,
     CustomersRequest,
     HistoryRequest,
+    OwnersRequest,
     PaceRequest,
     PostRequest,
     RepostRequest,
@@ -33,6 +34,7 @@ from ..app.services import Services
 from ..domain.backtest import BacktestReport
 from ..errors import EXIT_OK, EXIT_PARTIAL, ConfigError, UsageError
 from ..render import RENDERERS
+from ..render.text import render_rollup_text
 
 Command = Callable[[argparse.Namespace, Services], Awaitable[int]]
 
@@ -88,20 +90,34 @@ async def digest(args: argparse.Namespace, services: Services) -> int:
             "channels": only,
             "dry_run": args.dry_run or args.demo,
             "force": args.force,
-            **given(args, "deadline"),
+            "team": args.team,
+            **given(args, "deadline", "owner"),
         },
     )
     check_output(args.output)
     run, report = await publishing.publish(services, request)
-    emit(RENDERERS[args.format](run.digest), args.output)
+    if args.team and report.rollup is not None:
+        rollup = report.rollup
+        emit(
+            rollup.model_dump_json(indent=2) + "\n"
+            if args.format == "json"
+            else render_rollup_text(rollup),
+            args.output,
+        )
+    else:
+        emit(RENDERERS[args.format](run.digest), args.output)
     if args.output:
         note(f"digest written to {args.output}")
     if args.charts:
         note(f"{len(report.charts)} chart(s) written to {args.charts}")
-    note(report.message)
+    if any(d.destination for d in report.deliveries):
+        for delivery in report.deliveries:  # a team's run: one line per destination
+            note(publishing.describe([delivery]))
+    else:
+        note(report.message)
     for pace in run.digest.unavailable:
         note(f"warning: {pace.display_name}: data unavailable — {pace.error}")
-    for problem in run.digest.errors:
+    for problem in [*run.digest.errors, *report.warnings]:
         note(f"warning: {problem}")
     return publishing.exit_status(run.partial, report)
 
@@ -112,10 +128,37 @@ def _print_check(report: CheckReport) -> None:
     out(f"customers: {', '.join(report.customers) or 'all customers found in the data'}\n")
     for channel in report.channels:
         out(f"{channel.channel}: {channel.detail}\n")
+    for destination in report.destinations:
+        verdict = "ok" if destination.verified else "FAILED"
+        out(f"{destination.destination}: {verdict} — {destination.detail}\n")
     for line in report.coverage:
         out(f"coverage: {line}\n")
     for line in report.trackers:
         out(f"trackers: {line}\n")
+
+
+async def owners(args: argparse.Namespace, services: Services) -> int:
+    report = await team.list_owners(services, parse(OwnersRequest, given(args, "as_of")))
+    if args.format == "json":
+        print_model(report)
+        return EXIT_OK
+    out = sys.stdout.write
+    for book in report.owners:
+        where = ", ".join(
+            f"{k} {v}" for k, v in (("slack", book.slack), ("telegram", book.telegram)) if v
+        )
+        out(
+            f"{book.key} ({book.name}) — {len(book.customers)} customers, {book.flagged} "
+            f"flagged, {book.watch} to watch — {where or 'no destination'}\n"
+        )
+        for name in book.customers:
+            out(f"  {name}\n")
+    out(f"nobody owns {len(report.unowned)} customer(s)" + (":\n" if report.unowned else "\n"))
+    for name in report.unowned:
+        out(f"  {name}\n")
+    for warning in report.warnings:
+        note(f"warning: {warning}")
+    return EXIT_OK
 
 
 async def check(args: argparse.Namespace, services: Services) -> int:
@@ -197,6 +240,7 @@ async def run_backtest(args: argparse.Namespace, services: Services) -> int:
 COMMANDS: dict[str, Command] = {
     "digest": digest,
     "check": check,
+    "owners": owners,
     "pace": _answer(PaceRequest, questions.pace),
     "breakdown": _answer(BreakdownRequest, questions.breakdown),
     "watch": _answer(WatchRequest, questions.watch),

@@ -43,6 +43,9 @@ def _days(text: str) -> list[int]:
         raise argparse.ArgumentTypeError(f"{text!r}: use day numbers like 7,14,21") from None
 
 
+OWNER_HELP = "only this owner's customers (owner key or Slack user ID)"
+
+
 def _digest_options(parser: argparse.ArgumentParser) -> None:
     add_common_options(parser)
     parser.add_argument(
@@ -80,6 +83,11 @@ def _digest_options(parser: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help="the whole run ends within this (default: the config's deadline_seconds, 300)",
     )
+    who = parser.add_mutually_exclusive_group()
+    who.add_argument("--owner", metavar="KEY", help=OWNER_HELP + ", posted to their destinations")
+    who.add_argument(
+        "--team", action="store_true", help="only the team roll-up, to the `team` destinations"
+    )
 
 
 def build_parser(prog: str = "spend-monitor") -> Parser:
@@ -89,6 +97,12 @@ def build_parser(prog: str = "spend-monitor") -> Parser:
 
     _digest_options(commands.add_parser("digest", help="build the digest, print it and post it"))
     add_common_options(commands.add_parser("check", help="validate the config and show set-up"))
+
+    owners = commands.add_parser(
+        "owners", help="who owns which customer, and the customers nobody owns"
+    )
+    add_common_options(owners)
+    owners.add_argument("--format", choices=["text", "json"], default="text")
 
     serve = commands.add_parser("serve", help="run the MCP server (same as spend-monitor-mcp)")
     add_common_options(serve)
@@ -102,12 +116,15 @@ def build_parser(prog: str = "spend-monitor") -> Parser:
     pace.add_argument("--flag", choices=get_args(Flag))
     pace.add_argument("--limit", type=int, help=f"page size (default {requests.PAGE_SIZE})")
     pace.add_argument("--offset", type=int, help="start of the page (default 0)")
+    pace.add_argument("--owner", metavar="KEY", help=OWNER_HELP)
 
     breakdown = commands.add_parser("breakdown", help="one customer's service lines as JSON")
     add_common_options(breakdown)
     breakdown.add_argument("customer", metavar="CUSTOMER")
 
-    add_common_options(commands.add_parser("watch", help="the watch list as JSON"))
+    watch = commands.add_parser("watch", help="the watch list as JSON")
+    add_common_options(watch)
+    watch.add_argument("--owner", metavar="KEY", help=OWNER_HELP)
 
     history = commands.add_parser(
         "history", help="past runs and posts; with --customer, its daily revenue and past flags"

@@ -294,6 +294,8 @@ class Digest(Frozen):
     recovered: tuple[str, ...] = ()
     snoozed: int = 0
     updated: bool = False
+    # The owner whose share of the book this is (their name, for the title); None: the book.
+    owner: str | None = None
 
     @property
     def unavailable(self) -> tuple[Pace, ...]:

@@ -7,6 +7,7 @@ text) and marks emphasis; `layout` never puts raw data into a line without `styl
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Protocol
 
 from ..domain.formatting import (
@@ -19,6 +20,7 @@ from ..domain.formatting import (
     vanished_text,
 )
 from ..domain.models import Digest, Driver, Pace, WatchItem
+from ..domain.ownership import Mover, OwnerCounts, Rollup
 from ..domain.periods import days_in_month
 from ..domain.shown import Shown, shown
 from ..domain.sparkline import sparkline
@@ -149,14 +151,20 @@ def _watch_line(item: WatchItem, style: Style) -> str:
     return text + novelty(item.novelty, item.streak)
 
 
+def title(day: date, updated: bool, who: str | None = None) -> str:
+    """The first line: whose digest (an owner's, the team's; none for the one-person book)."""
+    whose = f"{' '.join(who.split())} — " if who else ""
+    return f"📊 Customer Spend Monitor — {whose}{short_date(day)}{' (updated)' if updated else ''}"
+
+
 def layout(digest: Digest, style: Style) -> list[Section]:
     """The digest as sections; the first holds the title lines, empty sections are dropped."""
     view = shown(digest)
-    updated = " (updated)" if digest.updated else ""
-    title = Section(
+    owner = style.escape(digest.owner) if digest.owner else None
+    title_section = Section(
         None,
         [
-            style.bold(f"📊 Customer Spend Monitor — {short_date(digest.as_of)}{updated}"),
+            style.bold(title(digest.as_of, digest.updated, owner)),
             _subtitle(digest),
             *digest.notices,
         ],
@@ -167,11 +175,52 @@ def layout(digest: Digest, style: Style) -> list[Section]:
             0, f"🔕 {digest.snoozed} snoozed alert{'s' if digest.snoozed > 1 else ''} not shown"
         )
     sections = [
-        title,
+        title_section,
         Section(None, _pace_lines(digest, view, style)),
         _driver_section(digest, view, style),
         Section("⚠️ CUSTOMERS TO WATCH", [_watch_line(i, style) for i in view.watch_items]),
         Section("❗ DATA PROBLEMS", [f"• {style.escape(e)}" for e in digest.errors]),
         Section(None, footer),
+    ]
+    return [s for s in sections if s.lines]
+
+
+def _owner_line(counts: OwnerCounts, style: Style) -> str:
+    snoozed = f", {counts.snoozed} snoozed" if counts.snoozed else ""
+    return (
+        f"• {style.escape(counts.name)}: {counts.customers} customers, "
+        f"{counts.flags} flagged, {counts.watch} to watch{snoozed} — "
+        f"{format_amount(counts.current)} vs {format_amount(counts.baseline)}"
+    )
+
+
+def _mover_line(mover: Mover, style: Style) -> str:
+    pct = "" if mover.change_pct is None else f" ({format_pct(mover.change_pct)})"
+    owner = style.escape(mover.owner) if mover.owner else "unowned"
+    return f"• {style.escape(mover.customer)}: {format_delta(mover.delta)}{pct} — {owner}"
+
+
+def rollup_layout(rollup: Rollup, style: Style) -> list[Section]:
+    """The manager's roll-up: the book, its biggest moves with their owners, each owner's
+    load, and whose digest did not arrive."""
+    pct = "" if rollup.change_pct is None else f" ({format_pct(rollup.change_pct)})"
+    book = (
+        f"Whole book: {format_amount(rollup.current)} vs {format_amount(rollup.baseline)} "
+        f"baseline{pct} · on track for {format_amount(rollup.projected)} this month"
+    )
+    counts = [*rollup.owners, *([rollup.unowned] if rollup.unowned else [])]
+    failed = [f"• {style.escape(name)}" for name in rollup.failed]
+    sections = [
+        Section(
+            None,
+            [
+                style.bold(title(rollup.as_of, rollup.updated, "Team")),
+                f"Data through {short_date(rollup.data_through)}",
+            ],
+        ),
+        Section(None, [book]),
+        Section("📈 TOP MOVERS", [_mover_line(m, style) for m in rollup.movers]),
+        Section("👥 BY OWNER", [_owner_line(c, style) for c in counts]),
+        Section("❗ DIGESTS NOT DELIVERED", failed),
     ]
     return [s for s in sections if s.lines]

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..domain.formatting import short_date
 from ..domain.models import Digest
-from .layout import Section, layout
+from ..domain.ownership import Rollup
+from .layout import Section, layout, rollup_layout, title
 from .text import join_sections
 
 MAX_BLOCKS = 50
@@ -63,9 +63,17 @@ def _chunks(section: Section) -> list[str]:
 
 def render_slack(digest: Digest) -> list[SlackMessage]:
     """One message when it fits; more when the book is large, each within every limit."""
-    sections = layout(digest, SlackStyle())
-    updated = " (updated)" if digest.updated else ""
-    title = f"📊 Customer Spend Monitor — {short_date(digest.as_of)}{updated}"[:HEADER_LIMIT]
+    header = title(digest.as_of, digest.updated, digest.owner)
+    return slack_messages(layout(digest, SlackStyle()), header)
+
+
+def render_slack_rollup(rollup: Rollup) -> list[SlackMessage]:
+    return slack_messages(rollup_layout(rollup, SlackStyle()), title(rollup.as_of, False, "Team"))
+
+
+def slack_messages(sections: list[Section], header: str) -> list[SlackMessage]:
+    """Sections as messages; the first section's first line is the `header`, plain text."""
+    title = header[:HEADER_LIMIT]
     subtitle = sections[0].lines[1]
     texts = [subtitle] + [chunk for s in sections[1:] for chunk in _chunks(s)]
     messages = [

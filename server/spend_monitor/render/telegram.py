@@ -6,7 +6,8 @@ import html
 import re
 
 from ..domain.models import Digest
-from .layout import layout
+from ..domain.ownership import Rollup
+from .layout import layout, rollup_layout
 from .text import join_sections
 
 # Telegram counts message length in UTF-16 code units (an emoji counts twice).
@@ -54,6 +55,10 @@ def split_lines(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
 
 def render_telegram(digest: Digest) -> list[str]:
     return split_lines(join_sections(layout(digest, TelegramStyle()), "<b>{}</b>"))
+
+
+def render_telegram_rollup(rollup: Rollup) -> list[str]:
+    return split_lines(join_sections(rollup_layout(rollup, TelegramStyle()), "<b>{}</b>"))
 
 
 def as_plain(message: str) -> str:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from ..domain.models import Digest
-from .layout import Section, layout
+from ..domain.ownership import Rollup
+from .layout import Section, layout, rollup_layout
 
 
 class PlainStyle:
@@ -24,3 +25,7 @@ def join_sections(sections: list[Section], style_heading: str = "{}") -> str:
 
 def render_text(digest: Digest) -> str:
     return join_sections(layout(digest, PlainStyle()))
+
+
+def render_rollup_text(rollup: Rollup) -> str:
+    return join_sections(rollup_layout(rollup, PlainStyle()))
