@@ -222,6 +222,13 @@ class OwnerConfig(Section):
     slack: str | None = Field(None, min_length=1)
     telegram: str | int | None = None
 
+    @model_validator(mode="after")
+    def _somewhere(self) -> OwnerConfig:
+        """An owner's customers must reach someone: never posted nowhere, silently."""
+        if self.slack is None and self.telegram is None:
+            raise ValueError("an owner needs a slack or telegram destination (or remove it)")
+        return self
+
 
 class TeamConfig(Section):
     """Where the manager's roll-up of the whole team goes."""

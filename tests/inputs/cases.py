@@ -489,6 +489,21 @@ CONFIG_CASES = [
         files={"escalations.json": "[]", "engdesk/a.json": _ticket("Won't Fix")},
         out_has=("ENGDESK-7 stale",),
     ),
+    _config(
+        "config-owner-nowhere",
+        "an owner with no slack or telegram destination",
+        {"owners": {"alice": {"name": "Alice Chen"}}},
+        "owners.alice: an owner needs a slack or telegram destination",
+    ),
+    _config(
+        "config-owner-undefined",
+        "a customer owned by an owner key that is not defined",
+        {
+            "customers": [{"name": "Acme", "owner": "nobody"}, {"name": "Globex"}],
+            "owners": {"alice": {"name": "Alice Chen", "slack": "U0ALICE"}},
+        },
+        "customers[0].owner: 'nobody' is not a key of `owners` (defined: alice)",
+    ),
 ]
 
 DATA_CASES = [
