@@ -21,9 +21,9 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
-from .domain.models import Digest, Flag, PastDigest, Snooze, SnoozeKind, SourceName
+from .domain.models import Digest, Flag, PastDigest, Rounded, Snooze, SnoozeKind, SourceName
 from .errors import StoreError
 
 # Each entry moves the schema one version forward; never edit one that has shipped.
@@ -168,14 +168,14 @@ class Claim(BaseModel):
 class PastFlag(BaseModel):
     """A customer's numbers and flag in an earlier run."""
 
-    run_id: int
-    as_of: date
-    flag: Flag
-    status: str
-    current: float | None
-    baseline: float | None
-    change_pct: float | None
-    posted: bool
+    run_id: int = Field(description="The run (see `spend-monitor history`).")
+    as_of: date = Field(description="That run's digest date (YYYY-MM-DD).")
+    flag: Flag = Field(description="The customer's flag then.")
+    status: str = Field(description="What the digest said then.")
+    current: Rounded | None = Field(description="Revenue of that month so far then, in dollars.")
+    baseline: Rounded | None = Field(description="The baseline then, in dollars.")
+    change_pct: Rounded | None = Field(description="The change then, in percent.")
+    posted: bool = Field(description="Whether that run's digest reached a channel.")
 
 
 class RunInfo(BaseModel):

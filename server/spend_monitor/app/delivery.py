@@ -41,10 +41,10 @@ STOPPED = "the run was stopped before it was sent"
 
 
 class PartDelivery(BaseModel):
-    part: str
-    status: PartStatus
-    message_id: str | None = None
-    reason: str | None = None
+    part: str = Field(description="`message-N` (a split message) or `chart-<file>`.")
+    status: PartStatus = Field(description="claimed, sent, failed or unknown (in the ledger).")
+    message_id: str | None = Field(None, description="The platform's id for it, once sent.")
+    reason: str | None = Field(None, description="Why it failed or is unknown.")
     sent_now: bool = Field(False, description="posted by this delivery")
     resent: bool = Field(False, description="re-sent marked: the earlier post was unconfirmed")
     confirmed: bool = Field(False, description="an unknown part found in the channel's history")
@@ -53,9 +53,12 @@ class PartDelivery(BaseModel):
 class ChannelDelivery(BaseModel):
     """What happened on one channel: the typed result the front ends report and exit on."""
 
-    channel: ChannelName
-    status: DeliveryStatus
-    reason: str | None = None
+    channel: ChannelName = Field(description="slack or telegram.")
+    status: DeliveryStatus = Field(
+        description="posted, already_posted, re-sent (delivered, a copy marked re-sent), "
+        "failed or unknown (may have arrived)."
+    )
+    reason: str | None = Field(None, description="Why it failed or is unknown.")
     destination: str | None = Field(
         None,
         description="An owner's or the team's destination (`slack:U0123`); null: the "
@@ -66,8 +69,12 @@ class ChannelDelivery(BaseModel):
     )
     owner_name: str | None = Field(None, description="The owner's name.")
     ledger_run: int | None = Field(None, description="the run whose ledger holds these parts")
-    parts: list[PartDelivery] = Field(default_factory=list)
-    store_problem: str | None = None
+    parts: list[PartDelivery] = Field(
+        default_factory=list, description="Each part's state in the posting ledger."
+    )
+    store_problem: str | None = Field(
+        None, description="Set when the state database was unusable: once-only posting off."
+    )
 
     @property
     def label(self) -> str:

@@ -73,12 +73,14 @@ class Found(BaseModel):
 
 
 class PostOutcome(BaseModel):
-    channel: ChannelName
-    ok: bool
-    message_ids: list[str] = Field(default_factory=list)
-    charts_posted: int = 0
+    channel: ChannelName = Field(description="slack or telegram.")
+    ok: bool = Field(description="The channel holds the digest.")
+    message_ids: list[str] = Field(
+        default_factory=list, description="Ids of the messages posted by this run."
+    )
+    charts_posted: int = Field(0, description="Charts posted by this run.")
     error: str | None = Field(None, description="the API's error code or a short reason")
-    note: str | None = None
+    note: str | None = Field(None, description="What happened, for a person.")
     skipped: bool = Field(False, description="true when this content was already posted today")
 
 

@@ -111,38 +111,38 @@ def unowned(digest: Digest, ownership: Ownership) -> Digest:
 
 
 class Mover(Frozen):
-    customer: str
-    owner: str | None
-    change_pct: Rounded | None
-    delta: Rounded
+    customer: str = Field(description="The customer, as people read it.")
+    owner: str | None = Field(description="Its owner's name; null when nobody owns it.")
+    change_pct: Rounded | None = Field(description="Change against its baseline, in percent.")
+    delta: Rounded = Field(description="current − baseline, in dollars.")
 
 
 class OwnerCounts(Frozen):
-    key: str
-    name: str
-    customers: int
+    key: str = Field(description="The owner key in config (`unowned` for the rest).")
+    name: str = Field(description="The owner's name.")
+    customers: int = Field(description="Customers in this owner's book.")
     flags: int = Field(description="customers flagged growing, declining or stopped, not snoozed")
     watch: int = Field(description="items on the watch list, not snoozed")
     snoozed: int = Field(description="alerts and watch items an acknowledgement hides")
-    current: Rounded
-    baseline: Rounded
+    current: Rounded = Field(description="This book's revenue this month so far, in dollars.")
+    baseline: Rounded = Field(description="What it would be at last month's pace, in dollars.")
 
 
 class Rollup(Frozen):
     """The manager's view: the whole book against its baseline, where the month is heading,
     the biggest moves with their owners, and each owner's load."""
 
-    as_of: date
-    data_through: date
-    current: Rounded
-    baseline: Rounded
-    projected: Rounded
-    change_pct: Rounded | None
-    movers: tuple[Mover, ...]
-    owners: tuple[OwnerCounts, ...]
-    unowned: OwnerCounts | None = None
+    as_of: date = Field(description="The digest date (YYYY-MM-DD).")
+    data_through: date = Field(description="The last day with data (YYYY-MM-DD).")
+    current: Rounded = Field(description="The whole book this month so far, in dollars.")
+    baseline: Rounded = Field(description="The whole book at last month's pace, in dollars.")
+    projected: Rounded = Field(description="Where the whole book's month is heading, $.")
+    change_pct: Rounded | None = Field(description="current against baseline, in percent.")
+    movers: tuple[Mover, ...] = Field(description="The biggest moves across the team.")
+    owners: tuple[OwnerCounts, ...] = Field(description="Each owner's book and load.")
+    unowned: OwnerCounts | None = Field(None, description="The customers nobody owns.")
     failed: tuple[str, ...] = Field((), description="owners whose digest did not arrive")
-    updated: bool = False
+    updated: bool = Field(False, description="Posted again today because the content changed.")
 
 
 def counts(key: str, name: str, digest: Digest) -> OwnerCounts:

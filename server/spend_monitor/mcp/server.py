@@ -152,7 +152,9 @@ class SpendMonitorServer(MCPServer[Any]):
 
 class PostResult(BaseModel):
     report: PostReport = Field(description="what was posted where: message ids or error codes")
-    digest_markdown: str
+    digest_markdown: str = Field(
+        description="The digest as Markdown: reply with it when nothing was posted."
+    )
     partial: bool = Field(description="true when data is missing or a channel failed")
 
 
