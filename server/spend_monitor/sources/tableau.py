@@ -312,9 +312,11 @@ class TableauSource:
             views.pop("monthly_revenue", None)
         return views
 
-    async def _read_view(self, key: str, value: str, names: list[str] | None) -> ViewRows:
-        """All rows of a view for `names` (None: unfiltered), batches fetched concurrently."""
-        limiter = anyio.CapacityLimiter(self.config.max_concurrency)
+    async def _read_view(
+        self, key: str, value: str, names: list[str] | None, limiter: anyio.CapacityLimiter
+    ) -> ViewRows:
+        """All rows of a view for `names` (None: unfiltered), batches fetched concurrently
+        within the run's one `limiter`."""
         texts: list[str] = []
         cut: dict[str, str] = {}
 
@@ -369,9 +371,12 @@ class TableauSource:
         names = [self.tableau_names.get(c, c) for c in customers] if customers is not None else None
         views = self.views_to_read()
         read: dict[str, ViewRows] = {}
+        # One limit for the whole run: views are read side by side, yet no more than
+        # max_concurrency requests are ever in flight.
+        limiter = anyio.CapacityLimiter(self.config.max_concurrency)
 
         async def load(key: str, value: str) -> None:
-            read[key] = await self._read_view(key, value, names)
+            read[key] = await self._read_view(key, value, names, limiter)
 
         await run_all(functools.partial(load, key, value) for key, value in views.items())
         # Daily views return every day they hold, so `since` needs no extra request.
