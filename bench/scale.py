@@ -251,7 +251,11 @@ def pct(part: float, whole: float) -> str:
 def write_data(sizes: list[int]) -> None:
     """Write the data files first, in a child: generating them here would raise this
     process's peak RSS, which every later child inherits as its own starting peak."""
-    subprocess.run([PYTHON, str(BENCH / "scale_data.py"), *map(str, sizes)], check=True)
+    subprocess.run(
+        [PYTHON, str(BENCH / "scale_data.py"), *map(str, sizes)],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
 
 
 def section(profile: bool = False) -> str:
