@@ -248,7 +248,18 @@ def pct(part: float, whole: float) -> str:
     return f"{100 * part / whole:.0f}%" if whole else "—"
 
 
+def write_data(sizes: list[int]) -> None:
+    """Write the data files first, in a child: generating them here would raise this
+    process's peak RSS, which every later child inherits as its own starting peak."""
+    subprocess.run(
+        [PYTHON, str(BENCH / "scale_data.py"), *map(str, sizes)],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+
+
 def section(profile: bool = False) -> str:
+    write_data([1_000, 5_000, 10_000, 50_000])
     cases = [
         Case(1_000, "parquet", 3),
         Case(10_000, "parquet", 3),

@@ -63,7 +63,10 @@ async def phases(path: Path, state: Path) -> dict[str, Any]:
             "record",
             lambda: now(
                 lambda: services.memory.attempt(
-                    lambda store: store.record_run(run.digest, "local", content, text), None
+                    lambda store: store.record_run(
+                        run.digest, "local", content, text, keep_digest=False
+                    ),
+                    None,
                 )
             ),
         )

@@ -89,6 +89,19 @@ async def test_pace_for_one_customer_by_alias_and_by_flag(client):
     assert {c["name"] for c in declining["customers"]} == {"globex", "hooli"}
 
 
+async def test_an_acknowledgement_shows_at_once_on_the_cached_book(client):
+    """Pages come from the cached digest, yet a snooze (or a post) is applied on every call."""
+
+    def globex(page):
+        return next(c for c in page["customers"] if c["name"] == "globex")
+
+    assert globex(await call(client, "get_customer_pace", flag="declining"))["snoozed"] is False
+    await call(client, "acknowledge_alert", customer="Globex", kind="pace")
+    assert globex(await call(client, "get_customer_pace", flag="declining"))["snoozed"] is True
+    one = await call(client, "get_customer_pace", customer="globex")
+    assert one["customers"][0]["snoozed"] is True
+
+
 async def test_breakdown_explains_the_cliff(client):
     globex = await call(client, "get_service_breakdown", customer="Globex")
     user = globex["services"][0]

@@ -230,7 +230,7 @@ def test_a_previous_schema_is_migrated_without_losing_rows(tmp_path):
     db.commit()
     db.close()
     store = Store(path)
-    assert store._db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+    assert store._db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     (run,) = store.runs()
     assert (run.id, run.outcome, run.posts[0]["status"]) == (1, "posted", "sent")
     (past,) = store.customer_results("Acme")
@@ -307,3 +307,37 @@ def test_a_sending_claim_of_a_dead_process_is_unknown_not_sending(tmp_path):
     (run,) = store.runs()
     assert [p["status"] for p in run.posts] == ["unknown", "sending"]
     assert store.run_to_repost(None) == 1
+
+
+def test_a_dry_run_keeps_each_customers_result_but_not_the_digest(capsys, configure, slack):
+    configure()
+    assert day(capsys, "2026-02-14", "--dry-run").code == 0
+    assert day(capsys, "2026-02-15").code == 0
+    store = Store(Path(os.environ["SPEND_MONITOR_STATE"]))
+    dry, posted = sorted(store.runs(), key=lambda r: r.id)
+    assert (dry.outcome, posted.outcome) == ("dry-run", "posted")
+    assert [p.run_id for p in store.customer_results("Late Drop")] == [posted.id, dry.id]
+    assert store.digest(posted.id).as_of == date(2026, 2, 15)
+    with pytest.raises(store_module.StoreError, match=f"no recorded digest for run {dry.id}"):
+        store.digest(dry.id)
+    assert store._db.execute("SELECT count(*) FROM digests").fetchone()[0] == 1
+
+
+def test_runs_older_than_state_keep_days_are_pruned(capsys, configure, slack):
+    configure()
+    assert day(capsys, "2026-02-15").code == 0  # run 1, posted
+    path = Path(os.environ["SPEND_MONITOR_STATE"])
+    digest = Store(path).digest(1)
+    store = Store(path, keep_days=30)
+
+    def record(as_of):
+        return store.record_run(digest.model_copy(update={"as_of": as_of}), "local", "h", "t")
+
+    record(date(2026, 3, 16))  # Feb 15 is 29 days back: kept
+    assert [r.id for r in store.runs()] == [2, 1]
+    record(date(2026, 3, 20))  # now 33 days back: gone, with everything it held
+    assert [r.id for r in store.runs()] == [3, 2]
+    assert [p.run_id for p in store.customer_results("Flat")] == [3, 2]
+    for table in ("posts", "post_parts", "results", "watch_items", "digests"):
+        held = store._db.execute(f"SELECT count(*) FROM {table} WHERE run_id = 1").fetchone()
+        assert held[0] == 0, table

@@ -3,12 +3,16 @@
 from datetime import date, timedelta
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
+from spend_monitor.demo import demo_config, write_demo
 from spend_monitor.domain.models import Customer, Thresholds
 from spend_monitor.domain.pacing import pace_for
 from spend_monitor.domain.periods import period_for, public_holidays
 from spend_monitor.domain.revenue import from_daily
 from spend_monitor.domain.rhythm import change_started, project, rhythm_for, weekday_ratio
+from spend_monitor.launch import embedded
 
 HOLIDAYS = public_holidays("US", date(2026, 1, 1), date(2026, 3, 31))  # Jan 1, Jan 19, Feb 16
 
@@ -113,3 +117,59 @@ def test_change_started_finds_the_step():
     assert shift.day == end - timedelta(days=11)
     assert (shift.before, shift.after) == (100, 40)
     assert change_started({}, end) is None
+
+
+def plain_change_started(daily, end):
+    """The step fit as first written (every split scored from scratch): the reference."""
+    days = [end - timedelta(days=44 - i) for i in range(45)]
+    values = [daily.get(d, 0.0) for d in days]
+    if not any(values):
+        return None
+    best = None
+    for cut in range(3, len(values) - 3 + 1):
+        left, right = values[:cut], values[cut:]
+        mean_l, mean_r = sum(left) / len(left), sum(right) / len(right)
+        error = sum((v - mean_l) ** 2 for v in left) + sum((v - mean_r) ** 2 for v in right)
+        if best is None or error < best[0]:
+            best = (error, cut)
+    cut = best[1]
+    return days[cut], sum(values[:cut]) / cut, sum(values[cut:]) / (len(values) - cut)
+
+
+def same_change(daily, end):
+    found = change_started(daily, end)
+    expected = plain_change_started(daily, end)
+    assert (found and (found.day, found.before, found.after)) == expected
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.floats(min_value=0, max_value=1e7, allow_nan=False),
+            st.sampled_from([0.0, 0.01, 0.1, 5.0, 100.0, 1e6]),
+        ),
+        min_size=45,
+        max_size=45,
+    )
+)
+@example([5.0] * 45)  # every split fits perfectly: the first one wins
+@example([0.1] * 45)  # … even where running sums leave a rounding residue
+@example([0.0] * 20 + [0.3] + [0.0] * 24)  # mirror-image splits tie
+@example([1e6, 0.01] * 22 + [1e6])
+@settings(max_examples=300, deadline=None)
+def test_change_point_in_one_pass_is_the_plain_fit(values):
+    end = date(2026, 2, 14)
+    same_change({end - timedelta(days=44 - i): v for i, v in enumerate(values)}, end)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("as_of", [date(2026, 2, 15), date(2026, 3, 2), date(2026, 11, 24)])
+async def test_change_point_in_one_pass_on_the_demo(tmp_path, as_of):
+    """Every demo customer's series, ending on each of the last ten days, gives the plain
+    fit's answer."""
+    async with embedded(demo_config(write_demo(tmp_path, as_of)), as_of) as services:
+        snapshot = await services.book.snapshot(as_of)
+    through = snapshot.period.data_through
+    for revenue in snapshot.customers.values():
+        for back in range(10):
+            same_change(revenue.daily, through - timedelta(days=back))

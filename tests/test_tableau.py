@@ -137,6 +137,17 @@ async def test_503_twice_then_success(tableau):
     assert tableau.data_requests == 3
 
 
+async def test_max_concurrency_holds_for_the_whole_run_across_views(tableau):
+    names = [f"Customer {i}" for i in range(8)]
+    revenue_views(tableau, rows_for(names))
+    tableau.latency = 0.05  # long enough for requests to overlap
+    extra = {"max_concurrency": 2, "batch_size": 1}
+    result = await digest(monitor_for(tableau.url, names, extra=extra))
+    assert len(result.customers) == 8
+    assert tableau.counts["data"] == 16  # two views read (daily and services), 8 batches each
+    assert tableau.most_in_flight == 2
+
+
 async def test_429_with_retry_after_is_honoured(tableau):
     revenue_views(tableau, rows_for(["Acme"]))
     tableau.fail_next(1, status=429, retry_after=1)

@@ -253,6 +253,8 @@ class Config(Section):
     mcp: McpConfig = Field(default_factory=McpConfig)
     charts: bool = True
     state_path: Path | None = None
+    # Runs dated more than this many days before the newest are deleted from the state store.
+    state_keep_days: int = Field(400, ge=1)
     escalation_tracker_path: Path | None = None
     engdesk_tracker_glob: str | None = None
     closed_ticket_statuses: tuple[str, ...] = DEFAULT_CLOSED_STATUSES

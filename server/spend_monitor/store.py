@@ -107,6 +107,11 @@ MIGRATIONS: tuple[str, ...] = (
         SELECT run_id FROM posts WHERE status = 'sent'
         UNION SELECT run_id FROM post_parts WHERE status = 'sent';
     """,
+    # A customer's history and a day's watch items are looked up by customer and by run.
+    """
+    CREATE INDEX results_customer ON results(customer, run_id);
+    CREATE INDEX watch_items_run ON watch_items(run_id);
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 # A claim by a process on another host (whose life we cannot see) is presumed dead after this.
@@ -116,6 +121,10 @@ BUSY_TIMEOUT = 30.0
 PostStatus = Literal["sending", "sent", "failed", "unknown"]
 PartStatus = Literal["claimed", "sent", "failed", "unknown"]
 HOST = socket.gethostname()
+# Runs dated this many days before the newest one are deleted with everything they hold.
+DEFAULT_KEEP_DAYS = 400
+# Everything a run holds, by table; pruning deletes these rows before the run itself.
+RUN_TABLES = ("post_parts", "posts", "watch_items", "results", "digests")
 
 
 def this_process() -> str:
@@ -223,8 +232,9 @@ def _now() -> str:
 
 
 class Store:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, keep_days: int = DEFAULT_KEEP_DAYS) -> None:
         self.path = path
+        self.keep_days = keep_days
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(path, timeout=BUSY_TIMEOUT, isolation_level=None)
@@ -271,7 +281,12 @@ class Store:
 
     # -- runs ---------------------------------------------------------------------------------
 
-    def record_run(self, digest: Digest, source: str, content_hash: str, text: str) -> int:
+    def record_run(
+        self, digest: Digest, source: str, content_hash: str, text: str, keep_digest: bool = True
+    ) -> int:
+        """The run and each customer's result (what history needs); the whole digest and its
+        text only with `keep_digest` (a run that may be posted or re-posted), not for a dry
+        run. Runs older than `keep_days` before this one go in the same transaction."""
         with self._transaction() as db:
             run_id = db.execute(
                 "INSERT INTO runs (as_of, data_through, source, method, outcome, content_hash,"
@@ -310,10 +325,20 @@ class Store:
                 "INSERT INTO watch_items VALUES (?, ?, ?, ?)",
                 [(run_id, w.customer, w.kind, w.detail) for w in digest.watch_list],
             )
-            db.execute(
-                "INSERT INTO digests VALUES (?, ?, ?)", (run_id, digest.model_dump_json(), text)
-            )
+            if keep_digest:
+                db.execute(
+                    "INSERT INTO digests VALUES (?, ?, ?)",
+                    (run_id, digest.model_dump_json(), text),
+                )
+            self._prune(db, digest.as_of - timedelta(days=self.keep_days))
         return run_id
+
+    @staticmethod
+    def _prune(db: sqlite3.Connection, before: date) -> None:
+        old = "SELECT id FROM runs WHERE as_of < ?"
+        for table in RUN_TABLES:
+            db.execute(f"DELETE FROM {table} WHERE run_id IN ({old})", (before.isoformat(),))
+        db.execute("DELETE FROM runs WHERE as_of < ?", (before.isoformat(),))
 
     def set_outcome(self, run_id: int, outcome: str) -> None:
         with self._transaction() as db:

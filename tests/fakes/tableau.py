@@ -150,6 +150,9 @@ class TableauFake:
     counts: Counter[str] = field(default_factory=Counter)
     data_filters: list[dict[str, str]] = field(default_factory=list)
     request_times: list[float] = field(default_factory=list)
+    # Data requests being answered now, and the most there ever were at once.
+    in_flight: int = 0
+    most_in_flight: int = 0
     url: str = ""
     _sessions: dict[str, tuple[str, float | None]] = field(default_factory=dict)
     _ids: Any = field(default_factory=lambda: itertools.count(1))
@@ -358,6 +361,14 @@ class TableauFake:
         return Response(body, media_type="application/xml")
 
     async def view_data(self, request: Request) -> Response:
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            return await self._view_data(request)
+        finally:
+            self.in_flight -= 1
+
+    async def _view_data(self, request: Request) -> Response:
         refused = await self._guard(request, "data")
         if refused is not None:
             return refused

@@ -8,7 +8,8 @@ every call, so an acknowledgement shows at once.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+import gc
+from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
@@ -16,7 +17,7 @@ from ..domain.alerts import apply_snoozes, mark_news
 from ..domain.coverage import lookback_start, prior_uncovered
 from ..domain.customers import CustomerIndex
 from ..domain.digest import build_digest
-from ..domain.models import Customer, Digest, MethodChoice, PastDigest, Snooze
+from ..domain.models import Customer, Digest, MethodChoice, Pace, PastDigest, Snooze
 from ..domain.periods import period_for, public_holidays
 from ..errors import DataFileError, SourceError, UnknownCustomerError
 from ..sources import RevenueSnapshot
@@ -64,6 +65,11 @@ class Book:
         self._clock = clock
         self._snapshots: dict[date, tuple[float, RevenueSnapshot]] = {}
         self._digests: dict[tuple[date, MethodChoice], tuple[RevenueSnapshot, Digest]] = {}
+        # Per snapshot: who is in it and the index that finds them by any name.
+        self._known: dict[int, tuple[RevenueSnapshot, list[Customer], CustomerIndex]] = {}
+        # The last whole-book digest with memory applied, and what it was made from.
+        self._remembered: tuple[Digest, list[PastDigest], list[Snooze], Digest] | None = None
+        self._ranked: tuple[Digest, tuple[Pace, ...]] | None = None
         self.last_digest: Digest | None = None
 
     async def snapshot(
@@ -88,13 +94,23 @@ class Book:
             await progress(1, 2, "computing pace")
         return snapshot
 
-    def customers_in(self, snapshot: RevenueSnapshot) -> list[Customer]:
-        """Configured customers, or everyone the data has when none are configured."""
-        configured = self._services.config.customers
-        return list(configured) or [Customer(name=k) for k in snapshot.customers]
+    def _who(self, snapshot: RevenueSnapshot) -> tuple[list[Customer], CustomerIndex]:
+        cached = self._known.get(id(snapshot))
+        if cached is not None and cached[0] is snapshot:
+            return cached[1], cached[2]
+        configured: list[Customer] = list(self._services.config.customers)
+        known = configured or [Customer(name=k) for k in snapshot.customers]
+        self._known = {id(snapshot): (snapshot, known, CustomerIndex(known))}
+        return known, self._known[id(snapshot)][2]
 
-    def find(self, name: str, known: Sequence[Customer]) -> Customer:
-        index = CustomerIndex(known)
+    def customers_in(self, snapshot: RevenueSnapshot) -> list[Customer]:
+        """Configured customers, or everyone the data has when none are configured (built
+        once per snapshot)."""
+        return list(self._who(snapshot)[0])
+
+    def find(self, name: str, snapshot: RevenueSnapshot) -> Customer:
+        """The customer `name` means, among those `customers_in` the snapshot."""
+        index = self._who(snapshot)[1]
         found = index.find(name)
         if found is None:
             raise UnknownCustomerError(name, index.suggestions(name))
@@ -126,7 +142,18 @@ class Book:
             closed_statuses=config.closed_ticket_statuses,
         )
         self._digests[key] = (snapshot, digest)
+        _settle_heap()
         return digest
+
+    def ranked(self, digest: Digest) -> tuple[Pace, ...]:
+        """The digest's customers, largest dollar move first (kept for the last digest, so
+        paging through the book sorts it once)."""
+        if self._ranked is None or self._ranked[0] is not digest:
+            order = sorted(
+                digest.customers, key=lambda p: (-abs(p.delta), p.display_name.casefold())
+            )
+            self._ranked = (digest, tuple(order))
+        return self._ranked[1]
 
     async def run(
         self,
@@ -140,7 +167,7 @@ class Book:
         snapshot = await self.snapshot(as_of, refresh, progress)
         digest = self._computed(snapshot, method or self._services.config.pace_method)
         if customer is not None:
-            found = self.find(customer, self.customers_in(snapshot))
+            found = self.find(customer, snapshot)
             digest = digest.model_copy(
                 update={
                     "customers": tuple(p for p in digest.customers if p.name == found.name),
@@ -159,7 +186,23 @@ class Book:
         snoozes: list[Snooze] = memory.attempt(
             lambda store: [a.snooze() for a in store.active_acks(as_of)], []
         )
-        digest = apply_snoozes(mark_news(digest, history), snoozes)
+        last = self._remembered
+        if last and last[0] is digest and last[1] == history and last[2] == snoozes:
+            digest = last[3]
+        else:
+            remembered = apply_snoozes(mark_news(digest, history), snoozes)
+            if len(digest.customers) > 1:
+                self._remembered = (digest, history, snoozes, remembered)
+            digest = remembered
         if memory.problem:
             digest = digest.model_copy(update={"errors": (*digest.errors, memory.problem)})
         return digest
+
+
+def _settle_heap() -> None:
+    """Move what is alive now (the cached book) out of the cyclic collector's reach: a warm
+    answer then never pays for a full collection walking a book that cannot be garbage.
+    Frozen objects are still freed by reference counting when a refresh drops them; young
+    garbage is collected first (cheap) so little cyclic garbage is frozen with them."""
+    gc.collect(1)
+    gc.freeze()

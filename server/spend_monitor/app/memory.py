@@ -13,15 +13,16 @@ from pathlib import Path
 from typing import TypeVar
 
 from ..errors import StoreError
-from ..store import Store
+from ..store import DEFAULT_KEEP_DAYS, Store
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
 class Memory:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, keep_days: int = DEFAULT_KEEP_DAYS) -> None:
         self.path = path
+        self.keep_days = keep_days
         self._store: Store | None = None
         self.problem: str | None = None
 
@@ -30,7 +31,7 @@ class Memory:
         """The store, opened on first use; None once it has failed."""
         if self._store is None and self.problem is None:
             try:
-                self._store = Store(self.path)
+                self._store = Store(self.path, self.keep_days)
             except StoreError as exc:
                 self._remember(exc)
         return self._store

@@ -194,7 +194,10 @@ async def publish(services: Services, request: PostRequest) -> tuple[DigestRun, 
     run_id = None
     if request.customer is None:
         run_id = services.memory.attempt(
-            lambda store: store.record_run(run.digest, run.snapshot.source, content, text), None
+            lambda store: store.record_run(
+                run.digest, run.snapshot.source, content, text, keep_digest=not dry_run
+            ),
+            None,
         )
     rollup = None
     if found is not None:

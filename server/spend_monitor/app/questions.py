@@ -51,8 +51,8 @@ async def pace(
         services.day(request.as_of), request.customer, refresh=request.refresh, progress=progress
     )
     digest = team.owned_by(services, run, request.owner)
-    matching = [p for p in digest.customers if request.flag is None or p.flag == request.flag]
-    matching.sort(key=lambda p: (-abs(p.delta), p.display_name.casefold()))
+    ranked = services.book.ranked(digest)
+    matching = [p for p in ranked if request.flag is None or p.flag == request.flag]
     page = matching[request.offset : request.offset + request.limit]
     if request.customer is None:
         page = [
@@ -107,7 +107,7 @@ async def history(services: Services, request: HistoryRequest) -> CustomerHistor
     as_of = services.day(request.as_of)
     book = services.book
     snapshot = await book.snapshot(as_of)
-    found = book.find(request.customer, book.customers_in(snapshot))
+    found = book.find(request.customer, snapshot)
     end = snapshot.period.data_through
     start = end - timedelta(days=request.days - 1)
     if start < snapshot.period.prior_start:

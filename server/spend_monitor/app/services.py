@@ -42,7 +42,7 @@ class Services:
         self._source: RevenueSource | None = None
         self._http: httpx.AsyncClient | None = None
         self._channels: dict[ChannelName, Channel] = {}
-        self.memory = Memory(settings.state_path)
+        self.memory = Memory(settings.state_path, settings.config.state_keep_days)
         self.book = Book(self, clock)
 
     @property

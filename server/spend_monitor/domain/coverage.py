@@ -7,6 +7,7 @@ stopped, a partial last day, and data late as a whole. A day without rows is nev
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections.abc import Collection, Iterable, Mapping
 from datetime import date, timedelta
@@ -118,12 +119,13 @@ def ends_early(ends: Mapping[str, date], period: Period) -> dict[str, date]:
 
 
 def book_totals(customers: Iterable[Mapping[date, float]]) -> dict[date, float]:
-    """The whole book's total per day with rows, summed from each customer's daily totals."""
-    totals: dict[date, float] = {}
+    """The whole book's total per day with rows, summed exactly from each customer's daily
+    totals (math.fsum: the same whatever order customers come in)."""
+    amounts: dict[date, list[float]] = {}
     for daily in customers:
         for day, amount in daily.items():
-            totals[day] = totals.get(day, 0.0) + amount
-    return totals
+            amounts.setdefault(day, []).append(amount)
+    return {day: math.fsum(values) for day, values in amounts.items()}
 
 
 def prior_uncovered(first_day: date | None, period: Period) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from datetime import date
 
@@ -16,22 +17,25 @@ def from_daily(
     services: Iterable[ServiceRevenue],
     period: Period,
 ) -> CustomerRevenue:
-    """Totals for the compared windows, summed from daily totals that cover both months."""
+    """Totals for the compared windows, summed from daily totals that cover both months
+    (exactly rounded, whatever order the days came in: the same data gives the same cents)."""
     same_end = period.prior_same_day_end()
-    current = prior_total = prior_same = 0.0
+    current: list[float] = []
+    prior_total: list[float] = []
+    prior_same: list[float] = []
     for day, amount in daily.items():
         if period.current_start <= day <= period.data_through:
-            current += amount
+            current.append(amount)
         elif period.prior_start <= day <= period.prior_end:
-            prior_total += amount
+            prior_total.append(amount)
             if day <= same_end:
-                prior_same += amount
+                prior_same.append(amount)
     return CustomerRevenue(
         key=key,
         source=source,
-        current=current,
-        prior_total=prior_total,
-        prior_same_days=prior_same,
+        current=math.fsum(current),
+        prior_total=math.fsum(prior_total),
+        prior_same_days=math.fsum(prior_same),
         services=tuple(sorted(services, key=lambda s: s.service)),
         daily=dict(sorted(daily.items())),
     )

@@ -29,32 +29,42 @@ from .base import RevenueSnapshot
 Rows = list[tuple[Any, ...]]
 Query = Callable[[str, dict[str, Any]], Rows]
 
+
+def exact_sum(amount: str) -> str:
+    """A sum in decimal arithmetic, handed back as the nearest double: float sums depend on
+    the order a parallel database adds rows in, so the same data gave different cents from
+    run to run. Amounts are taken to 1/10,000 of a unit (DECIMAL(18,4))."""
+    return f"CAST(sum(CAST({amount} AS DECIMAL(18, 4))) AS DOUBLE PRECISION)"
+
+
 LATEST_DATE = "SELECT max(date) FROM revenue WHERE date < :as_of"
 FIRST_DATE = "SELECT min(date) FROM revenue WHERE date < :as_of"
 # The whole book's total per day: cheap, and all a partial day and the days missing need.
-BOOK_DAILY = """
-SELECT date, sum(amount) AS amount
+BOOK_DAILY = f"""
+SELECT date, {exact_sum("amount")} AS amount
 FROM revenue
 WHERE date BETWEEN :history_start AND :latest
 GROUP BY date
 """
 ROWS_IN_WINDOW = "SELECT count(*) FROM revenue WHERE date BETWEEN :window_start AND :through"
 
-_DAILY = """
-SELECT customer, date, sum(amount) AS amount
+_DAILY = f"""
+SELECT customer, date, {exact_sum("amount")} AS amount
 FROM revenue
-WHERE date BETWEEN :history_start AND :through{customer_filter}
+WHERE date BETWEEN :history_start AND :through{{customer_filter}}
 GROUP BY customer, date
 """
 
-_SERVICES = """
+_SERVICES = f"""
 SELECT customer, service,
-       sum(CASE WHEN date >= :current_start THEN amount ELSE 0 END) AS current,
-       sum(CASE WHEN date < :current_start THEN amount ELSE 0 END) AS prior_total,
-       sum(CASE WHEN date <= :prior_same_end THEN amount ELSE 0 END) AS prior_same_days,
-       sum(CASE WHEN date >= :current_start AND amount > 0 THEN amount ELSE 0 END) AS charges
+       {exact_sum("CASE WHEN date >= :current_start THEN amount ELSE 0 END")} AS current,
+       {exact_sum("CASE WHEN date < :current_start THEN amount ELSE 0 END")} AS prior_total,
+       {exact_sum("CASE WHEN date <= :prior_same_end THEN amount ELSE 0 END")}
+           AS prior_same_days,
+       {exact_sum("CASE WHEN date >= :current_start AND amount > 0 THEN amount ELSE 0 END")}
+           AS charges
 FROM revenue
-WHERE date BETWEEN :window_start AND :through{customer_filter}
+WHERE date BETWEEN :window_start AND :through{{customer_filter}}
 GROUP BY customer, service
 """
 
@@ -154,7 +164,7 @@ def fetch_aggregates(
         if wanted is not None
         else sorted(k for k, v in daily.items() if max(v) >= period.prior_start)
     )
-    known = list(daily)
+    known = sorted(daily)
 
     def missing(key: str) -> CustomerRevenue:
         reason = (

@@ -13,7 +13,7 @@ import io
 import logging
 import xml.etree.ElementTree as ET
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -251,11 +251,12 @@ class TableauClient:
 
 
 @dataclass
-class ViewRows:
-    """One view's CSV rows, as captions to display strings."""
+class ViewRead:
+    """What reading one view came to: its columns and row count (its amounts went straight
+    into the run's `Collected`)."""
 
     columns: list[str] = field(default_factory=list)
-    rows: list[dict[str, str]] = field(default_factory=list)
+    rows: int = 0
     # Customers whose batch came back cut off twice, and why.
     cut: dict[str, str] = field(default_factory=dict)
 
@@ -312,11 +313,18 @@ class TableauSource:
             views.pop("monthly_revenue", None)
         return views
 
-    async def _read_view(self, key: str, value: str, names: list[str] | None) -> ViewRows:
-        """All rows of a view for `names` (None: unfiltered), batches fetched concurrently."""
-        limiter = anyio.CapacityLimiter(self.config.max_concurrency)
-        texts: list[str] = []
-        cut: dict[str, str] = {}
+    async def _read_view(
+        self,
+        key: str,
+        value: str,
+        names: list[str] | None,
+        limiter: anyio.CapacityLimiter,
+        take: Callable[[str, str, ViewRead], None],
+    ) -> ViewRead:
+        """All rows of a view for `names` (None: unfiltered), batches fetched concurrently
+        within the run's one `limiter`; each answer is handed to `take` as it arrives and
+        dropped, so no view is ever held whole as rows."""
+        read = ViewRead()
 
         async def one(batch: list[str] | None) -> None:
             async with limiter:
@@ -326,35 +334,26 @@ class TableauSource:
                         escape_filter_value(n) for n in batch
                     )
                 try:
-                    texts.append(await self.client.view_csv(key, value, filters))
+                    text = await self.client.view_csv(key, value, filters)
                 except AnswerCutOff as exc:
                     if batch is None:
                         raise  # every customer was in it: the source failed as a whole
-                    cut.update(dict.fromkeys(batch, exc.message))
+                    read.cut.update(dict.fromkeys(batch, exc.message))
+                    return
+            take(key, text, read)
 
         groups: list[list[str] | None] = (
             list(batches(names, self.config.batch_size)) if (names is not None) else [None]
         )
         await run_all(functools.partial(one, batch) for batch in groups)
-        parsed = self._parse(texts)
-        if not parsed.rows and not cut:
+        if not read.rows and not read.cut:
             raise SourceError(
                 f"tableau view {key} ({value}) answered with no rows at all",
                 "check the view's filters and its data source refresh in Tableau",
             )
-        parsed.cut = cut
-        return parsed
+        return read
 
-    @staticmethod
-    def _parse(texts: list[str]) -> ViewRows:
-        parsed = ViewRows()
-        for text in texts:
-            reader = csv.DictReader(io.StringIO(text))
-            parsed.columns = list(reader.fieldnames or [])
-            parsed.rows += list(reader)
-        return parsed
-
-    def _require(self, key: str, rows: ViewRows, *fields: str) -> None:
+    def _require(self, key: str, rows: ViewRead, *fields: str) -> None:
         missing = [f for f in fields if f not in rows.columns]
         if missing and rows.columns:
             raise ConfigError(
@@ -368,66 +367,72 @@ class TableauSource:
     ) -> RevenueSnapshot:
         names = [self.tableau_names.get(c, c) for c in customers] if customers is not None else None
         views = self.views_to_read()
-        read: dict[str, ViewRows] = {}
+        read: dict[str, ViewRead] = {}
+        got = Collected()
+        # One limit for the whole run: views are read side by side, yet no more than
+        # max_concurrency requests are ever in flight.
+        limiter = anyio.CapacityLimiter(self.config.max_concurrency)
+
+        def take(key: str, text: str, view: ViewRead) -> None:
+            self._collect(key, text, view, got, as_of)
 
         async def load(key: str, value: str) -> None:
-            read[key] = await self._read_view(key, value, names)
+            read[key] = await self._read_view(key, value, names, limiter, take)
 
         await run_all(functools.partial(load, key, value) for key, value in views.items())
         # Daily views return every day they hold, so `since` needs no extra request.
-        return self._assemble(as_of, customers, read)
+        cut = {who: why for view in read.values() for who, why in view.cut.items()}
+        return self._assemble(as_of, customers, got, cut)
 
-    def _collect(self, read: dict[str, ViewRows], as_of: date) -> Collected:
-        """Every row of every view into amounts by customer; rows dated today or later are
+    def _collect(self, key: str, text: str, view: ViewRead, got: Collected, as_of: date) -> None:
+        """One answer's rows into amounts by customer; rows dated today or later are
         ignored, and a row that cannot be read marks its customer, never counts as 0."""
         cols = self.config.columns
-        got = Collected()
-        for key, rows in read.items():
-            by_day = cols.date in rows.columns
-            needed = [cols.customer, cols.amount, cols.date if by_day else cols.month]
+        reader = csv.DictReader(io.StringIO(text))
+        view.columns = list(reader.fieldnames or [])
+        by_day = cols.date in view.columns
+        needed = [cols.customer, cols.amount, cols.date if by_day else cols.month]
+        if key == "service_breakdown":
+            needed.append(cols.service)
+            got.service_by_day = by_day
+        self._require(key, view, *needed)
+        when_column = cols.date if by_day else cols.month
+        for n, row in enumerate(reader, start=1):
+            view.rows += 1
+            who = (row.get(cols.customer) or "").strip()
+            if not who:
+                continue
+            got.seen.add(who)
+            caption = row.get(when_column) or ""
+            when = parse_day(caption) if by_day else parse_month(caption)
+            value = parse_amount(row.get(cols.amount) or "")
+            if when is None or value is None:
+                bad = (
+                    (when_column, caption) if when is None else (cols.amount, row.get(cols.amount))
+                )
+                got.problems.setdefault(
+                    who,
+                    f"view {key} row {n}: {bad[0]} {bad[1]!r} "
+                    f"is not {'a date' if when is None else 'an amount'}",
+                )
+                continue
+            if when >= as_of:
+                continue  # today's partial day, or later
             if key == "service_breakdown":
-                needed.append(cols.service)
-                got.service_by_day = by_day
-            self._require(key, rows, *needed)
-            when_column = cols.date if by_day else cols.month
-            for n, row in enumerate(rows.rows, start=1):
-                who = (row.get(cols.customer) or "").strip()
-                if not who:
-                    continue
-                got.seen.add(who)
-                caption = row.get(when_column) or ""
-                when = parse_day(caption) if by_day else parse_month(caption)
-                value = parse_amount(row.get(cols.amount) or "")
-                if when is None or value is None:
-                    bad = (
-                        (when_column, caption)
-                        if when is None
-                        else (cols.amount, row.get(cols.amount))
-                    )
-                    got.problems.setdefault(
-                        who,
-                        f"view {key} row {n}: {bad[0]} {bad[1]!r} "
-                        f"is not {'a date' if when is None else 'an amount'}",
-                    )
-                    continue
-                if when >= as_of:
-                    continue  # today's partial day, or later
-                if key == "service_breakdown":
-                    service = (row.get(cols.service) or "").strip() or "(unspecified)"
-                    got.by_service[who][service][when] += value
-                elif key == "daily_revenue":
-                    got.daily[who][when] += value
-                else:
-                    got.monthly[who][when.replace(day=1)] += value
-        return got
+                service = (row.get(cols.service) or "").strip() or "(unspecified)"
+                got.by_service[who][service][when] += value
+            elif key == "daily_revenue":
+                got.daily[who][when] += value
+            else:
+                got.monthly[who][when.replace(day=1)] += value
 
     def _assemble(
         self,
         as_of: date,
         customers: Sequence[str] | None,
-        read: dict[str, ViewRows],
+        got: Collected,
+        cut: dict[str, str],
     ) -> RevenueSnapshot:
-        got = self._collect(read, as_of)
         dated = [d for rows in got.daily.values() for d in rows]
         if got.service_by_day:
             dated += [
@@ -441,7 +446,6 @@ class TableauSource:
         coverage = source_coverage(book).model_copy(update={"ends_early": ends_early(ends, period)})
         keys = list(customers) if customers is not None else sorted(got.seen)
         result: dict[str, CustomerRevenue] = {}
-        cut = {who: why for rows in read.values() for who, why in rows.cut.items()}
         for key in keys:
             who = self.tableau_names.get(key, key)
             if who in cut:
