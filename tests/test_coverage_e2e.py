@@ -229,3 +229,19 @@ def test_check_prints_the_sources_coverage_and_who_ends_early(capsys, tmp_path):
         "coverage: 1 day(s) without any row: Nov 3",
         "coverage: Kestrel: rows end early, on Nov 14",
     ]
+
+
+def test_the_configured_partial_day_threshold_reaches_the_source(capsys, tmp_path):
+    # The last day at 30% of a usual one is kept at the default 25% and left out at a
+    # configured 40%: the config's number, not the default, decides.
+    rows = [r for r in healthy_book() if r[0] < date(2026, 11, 28)]
+    rows += [(d, c, s, a * 0.3) for d, c, s, a in healthy_book(date(2026, 11, 28))]
+    kept = json.loads(local_digest(capsys, tmp_path, rows).out)
+    assert kept["data_through"] == "2026-11-28"
+    config = tmp_path / "config.json"
+    settings = json.loads(config.read_text())
+    config.write_text(json.dumps({**settings, "thresholds": {"partial_day_pct": 40}}))
+    args = ("digest", "--dry-run", "--config", str(config), "--as-of", AS_OF, "--format", "json")
+    left_out = json.loads(invoke(capsys, *args).out)
+    assert left_out["data_through"] == "2026-11-27"
+    assert left_out["notices"][0].startswith("Nov 28 looks incomplete")

@@ -96,17 +96,21 @@ class Services:
         if name == "local" and config.local is not None:
             from ..sources.files import LocalFileSource
 
-            return LocalFileSource(config.local)
+            return LocalFileSource(config.local, config.thresholds)
         if name == "tableau" and config.tableau is not None:
             from ..sources.tableau import TableauSource
 
             return TableauSource(
-                config.tableau, config.customers, env.tableau_pat_secret, self.http
+                config.tableau,
+                config.customers,
+                env.tableau_pat_secret,
+                self.http,
+                config.thresholds,
             )
         if name == "sql" and config.sql is not None:
             from ..sources.sql import SqlSource
 
-            return SqlSource(config.sql, env.spend_monitor_sql_url)
+            return SqlSource(config.sql, env.spend_monitor_sql_url, config.thresholds)
         if name == "a2a" and config.a2a is not None:
             from ..sources.a2a import BillingAgentSource
 

@@ -29,6 +29,8 @@ from .base import RevenueSnapshot
 Rows = list[tuple[Any, ...]]
 Query = Callable[[str, dict[str, Any]], Rows]
 
+DEFAULTS = Thresholds()
+
 
 def exact_sum(amount: str) -> str:
     """A sum in decimal arithmetic, handed back as the nearest double: float sums depend on
@@ -74,7 +76,7 @@ def window_params(
 ) -> dict[str, Any]:
     """Values for the queries; daily totals reach back to `since` when that is earlier, and by
     default through the look-back window that tells `new` from `returning`."""
-    since = since or lookback_start(period, Thresholds())
+    since = since or lookback_start(period, DEFAULTS)
     params: dict[str, Any] = {
         "window_start": period.prior_start,
         "history_start": min(period.prior_start, since),
@@ -108,16 +110,20 @@ def book_daily(query: Query, start: date, latest: date) -> dict[date, float]:
 
 
 def book_coverage(
-    query: Query, as_of: date, where: str, since: date | None = None
+    query: Query,
+    as_of: date,
+    where: str,
+    since: date | None = None,
+    thresholds: Thresholds = DEFAULTS,
 ) -> tuple[Period, SourceCoverage, str | None]:
     """The period the data allows, what the book covers and, when the last day looks cut
     short, the line that says so (domain/coverage.py decides)."""
     latest = latest_date(query, as_of, where)
     first = _day(query(FIRST_DATE, {"as_of": as_of})[0][0])
     start = period_for(as_of, latest).prior_start
-    lookback = since or lookback_start(period_for(as_of, latest), Thresholds())
+    lookback = since or lookback_start(period_for(as_of, latest), thresholds)
     book = book_daily(query, max(first, min(start, lookback)), latest)
-    period, notice = settle_period(as_of, book, Thresholds(), first, latest)
+    period, notice = settle_period(as_of, book, thresholds, first, latest)
     return period, source_coverage(book, first), notice
 
 
@@ -135,10 +141,12 @@ def fetch_aggregates(
     as_of: date,
     customers: Sequence[str] | None,
     since: date | None,
+    thresholds: Thresholds = DEFAULTS,
 ) -> RevenueSnapshot:
     """Coverage and the period, then daily totals and service totals for the window, grouped
-    in the database. `customer_filter` is the dialect's `AND customer IN …` for `:customers`."""
-    period, coverage, notice = book_coverage(query, as_of, where, since)
+    in the database. `customer_filter` is the dialect's `AND customer IN …` for `:customers`;
+    `thresholds` are the config's (the partial-day rule and the look-back read them)."""
+    period, coverage, notice = book_coverage(query, as_of, where, since, thresholds)
     wanted = list(customers) if customers is not None else None
     params = window_params(period, wanted, since)
     fragment = customer_filter if wanted is not None else ""

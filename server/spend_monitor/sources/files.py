@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import anyio.to_thread
 
 from ..config import Columns, LocalConfig
-from ..domain.models import SourceName
+from ..domain.models import SourceName, Thresholds
 from ..errors import DataFileError, SourceError
 from . import aggregate_sql as q
 from .base import RevenueSnapshot, SourceStatus
@@ -197,8 +197,10 @@ class LocalFileSource:
 
     name: SourceName = "local"
 
-    def __init__(self, config: LocalConfig) -> None:
+    def __init__(self, config: LocalConfig, thresholds: Thresholds | None = None) -> None:
+        """`thresholds`: the config's (the partial-day rule and the look-back read them)."""
         self.config = config
+        self.thresholds = thresholds or Thresholds()
         self.path = config.path
         self.columns: Columns = config.columns
 
@@ -352,6 +354,7 @@ class LocalFileSource:
                 as_of,
                 customers,
                 since,
+                self.thresholds,
             )
 
     def _status(self, as_of: date) -> SourceStatus:

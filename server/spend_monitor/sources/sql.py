@@ -17,7 +17,7 @@ import anyio.to_thread
 from pydantic import SecretStr
 
 from ..config import SqlConfig
-from ..domain.models import SourceName
+from ..domain.models import SourceName, Thresholds
 from ..errors import ConfigError, WarehouseError
 from . import aggregate_sql as q
 from .base import RevenueSnapshot, SourceStatus
@@ -39,7 +39,10 @@ DIALECT_PACKAGES = {
 class SqlSource:
     name: SourceName = "sql"
 
-    def __init__(self, config: SqlConfig, url: SecretStr | None) -> None:
+    def __init__(
+        self, config: SqlConfig, url: SecretStr | None, thresholds: Thresholds | None = None
+    ) -> None:
+        self.thresholds = thresholds or Thresholds()
         raw = url.get_secret_value() if url else config.url
         if not raw:
             raise ConfigError("no database URL", "set sql.url or SPEND_MONITOR_SQL_URL")
@@ -114,7 +117,14 @@ class SqlSource:
         self, as_of: date, customers: Sequence[str] | None, since: date | None
     ) -> RevenueSnapshot:
         return q.fetch_aggregates(
-            self._query(), CUSTOMER_FILTER, "sql", self.where, as_of, customers, since
+            self._query(),
+            CUSTOMER_FILTER,
+            "sql",
+            self.where,
+            as_of,
+            customers,
+            since,
+            self.thresholds,
         )
 
     async def fetch(

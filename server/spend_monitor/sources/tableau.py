@@ -290,10 +290,12 @@ class TableauSource:
         customers: Sequence[CustomerConfig],
         secret: SecretStr | None,
         http: httpx.AsyncClient,
+        thresholds: Thresholds | None = None,
     ) -> None:
         if secret is None:
             raise ConfigError("TABLEAU_PAT_SECRET is not set", "set it in the environment or .env")
         self.config = config
+        self.thresholds = thresholds or Thresholds()
         self.client = TableauClient(config, secret, http)
         self.filter_field = config.filter_field or config.columns.customer
         # The value Tableau shows for each configured customer, and back.
@@ -440,7 +442,7 @@ class TableauSource:
             ]
         book = book_totals(got.daily.values())
         period, notice = settle_period(
-            as_of, book, Thresholds(), min(dated, default=None), max(dated, default=None)
+            as_of, book, self.thresholds, min(dated, default=None), max(dated, default=None)
         )
         ends = {who: max(days) for who, days in got.daily.items() if days}
         coverage = source_coverage(book).model_copy(update={"ends_early": ends_early(ends, period)})
