@@ -265,12 +265,14 @@ class Store:
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         try:
             self._db.execute("BEGIN IMMEDIATE")
+            committed = False
             try:
                 yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+                self._db.execute("COMMIT")
+                committed = True
+            finally:
+                if not committed and self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
         except sqlite3.Error as exc:
             raise StoreError(
                 f"state database {self.path}: {exc}", "another process may hold it; retry"

@@ -28,7 +28,7 @@ from ..channels.base import (
 )
 from ..domain.models import ChannelName, Digest
 from ..domain.ownership import Rollup
-from ..errors import EXIT_NOTHING, EXIT_OK, EXIT_PARTIAL, StoreError
+from ..errors import EXIT_NOTHING, EXIT_OK, EXIT_PARTIAL, ChannelError, StoreError
 from ..net import Deadline
 from ..store import Claim, PartRecord, PartStatus, Store
 
@@ -166,6 +166,7 @@ async def deliver(
     thread = results["message-1"].message_id if "message-1" in results else None
     resent_marked = False  # the first re-sent part carries the mark; what follows needs none
     in_flight: str | None = None  # written `unknown` by _send if stopped mid-way
+    finished = False
     try:
         for key in claim.mine:
             mark = pending_mark
@@ -191,14 +192,15 @@ async def deliver(
                 resent_marked = resent_marked or mark == RESENT_MARK
             if key == "message-1" and sent.status == "sent":
                 thread = sent.message_id
-    except BaseException:
-        # Stopped (the run's deadline, a shutdown): parts never sent are `failed`, so no claim
-        # of a live process is left to look like a send in progress.
-        with anyio.CancelScope(shield=True):
-            for key in claim.mine:
-                if key not in results and key != in_flight:
-                    ledger.write(_record(claim, channel.key, key, "failed", None, STOPPED))
-        raise
+        finished = True
+    finally:
+        if not finished:
+            # Stopped (the run's deadline, a shutdown): parts never sent are `failed`, so no
+            # claim of a live process is left to look like a send in progress.
+            with anyio.CancelScope(shield=True):
+                for key in claim.mine:
+                    if key not in results and key != in_flight:
+                        ledger.write(_record(claim, channel.key, key, "failed", None, STOPPED))
     for key in claim.busy:
         results.setdefault(key, PartDelivery(part=key, status="claimed", reason=BUSY))
     ordered = [results[k] for k in keys if k in results]
@@ -209,8 +211,8 @@ async def _look(channel: Channel, run_id: int, key: str, deadline: Deadline) -> 
     """A history lookup that cannot fail: anything going wrong means we cannot confirm."""
     try:
         return await channel.find_part(run_id, key, deadline)
-    except Exception as exc:  # a lookup is advisory: never the reason a part is lost
-        return Found(lookup="cannot_confirm", reason=f"lookup failed ({type(exc).__name__})")
+    except ChannelError as exc:  # a lookup is advisory: never the reason a part is lost
+        return Found(lookup="cannot_confirm", reason=f"lookup failed ({exc})")
 
 
 def _marked_updated(digest: Digest | Rollup, claim: Claim) -> Digest | Rollup:
@@ -229,13 +231,14 @@ async def _send(
 ) -> PartDelivery:
     """One part out, its outcome written at once. Cancelled mid-send (the run's deadline),
     the part is written `unknown`: it may have arrived."""
+    sent: PartSent | None = None
     try:
-        sent: PartSent = await channel.send_part(claim.ledger_run, part, thread, mark, deadline)
-    except BaseException:
-        with anyio.CancelScope(shield=True):
-            reason = "the run was stopped before the platform answered"
-            ledger.write(_record(claim, channel.key, part.key, "unknown", None, reason))
-        raise
+        sent = await channel.send_part(claim.ledger_run, part, thread, mark, deadline)
+    finally:
+        if sent is None:  # stopped mid-send: it may have arrived
+            with anyio.CancelScope(shield=True):
+                reason = "the run was stopped before the platform answered"
+                ledger.write(_record(claim, channel.key, part.key, "unknown", None, reason))
     record = _record(claim, channel.key, part.key, sent.status, sent.message_id, sent.reason)
     ledger.write(record.model_copy(update={"resent": resend}))
     return _known(record).model_copy(update={"sent_now": sent.status == "sent", "resent": resend})

@@ -152,18 +152,24 @@ class BillingAgentSource:
             return self._client
 
     async def ask(self, question: str) -> tuple[float | None, str]:
+        """The agent's answer; any failure of the agent or the SDK is a BillingAgentError."""
         from a2a.types import Message, Part, Role, SendMessageRequest
+        from a2a.utils.errors import A2AError
+        from google.protobuf.message import Error as ProtobufError
 
-        client = await self._connect()
-        self.questions += 1
         message = Message(
             message_id=str(uuid.uuid4()), role=Role.ROLE_USER, parts=[Part(text=question)]
         )
+        try:
+            client = await self._connect()
+            self.questions += 1
 
-        async def attempt() -> list[Any]:
-            return [c async for c in client.send_message(SendMessageRequest(message=message))]
+            async def attempt() -> list[Any]:
+                return [c async for c in client.send_message(SendMessageRequest(message=message))]
 
-        return _answer(await with_retries(attempt, _classify))
+            return _answer(await with_retries(attempt, _classify))
+        except (A2AError, httpx.HTTPError, ValueError, ProtobufError) as exc:
+            raise BillingAgentError(f"billing agent: {_describe(exc)}") from exc
 
     async def _customer(self, key: str, months: tuple[str, str]) -> CustomerRevenue:
         totals = []
@@ -171,8 +177,8 @@ class BillingAgentSource:
             question = self.config.question.format(customer=key, month=month)
             try:
                 amount, text = await self.ask(question)
-            except Exception as exc:  # the SDK raises its own tree and httpx's
-                return unavailable(key, "a2a", f"billing agent: {_describe(exc)}")
+            except BillingAgentError as exc:
+                return unavailable(key, "a2a", exc.message)
             if amount is None:
                 return unavailable(
                     key, "a2a", f"billing agent gave no amount for {month}: {shorten(text)!r}"
