@@ -21,7 +21,7 @@ async def backtest(services: Services, request: BacktestRequest) -> BacktestRepo
     snapshot = await services.source.fetch(
         last_day + timedelta(days=1), customers, since=first_prior
     )
-    daily = {k: r.daily for k, r in snapshot.customers.items() if r.error is None}
+    daily = dict(snapshot.revenue.by_key)
     if not daily:
         raise SourceError(
             "no daily data for the backtest", "the backtest needs a source with daily revenue"

@@ -49,11 +49,11 @@ def _require_a_prior_period(snapshot: RevenueSnapshot) -> None:
 def _require_some_customer(snapshot: RevenueSnapshot) -> None:
     """A source that served no customer at all is a failed run, not a digest of "data
     unavailable" lines (the fallback, when there is one, has already been asked)."""
-    revenue = list(snapshot.customers.values())
-    if not revenue or any(r.error is None for r in revenue):
+    book = snapshot.revenue
+    if not len(book) or len(book.errors) < len(book):
         return
-    names = ", ".join(r.key for r in revenue[:5]) + (" …" if len(revenue) > 5 else "")
-    problem = f"no customer's revenue could be read ({names}): {revenue[0].error}"
+    names = ", ".join(book.keys[:5]) + (" …" if len(book) > 5 else "")
+    problem = f"no customer's revenue could be read ({names}): {book.errors[0]}"
     if snapshot.source == "local":
         raise DataFileError(problem, "check the data file and the customers in the config")
     raise SourceError(problem, "run `spend-monitor check` to see what the source answers")
@@ -99,7 +99,7 @@ class Book:
         if cached is not None and cached[0] is snapshot:
             return cached[1], cached[2]
         configured: list[Customer] = list(self._services.config.customers)
-        known = configured or [Customer(name=k) for k in snapshot.customers]
+        known = configured or [Customer(name=k) for k in snapshot.revenue.keys]
         self._known = {id(snapshot): (snapshot, known, CustomerIndex(known))}
         return known, self._known[id(snapshot)][2]
 
@@ -127,7 +127,7 @@ class Book:
         trackers = read_trackers(config.escalation_tracker_path, config.engdesk_tracker_glob)
         digest = build_digest(
             self.customers_in(snapshot),
-            snapshot.customers,
+            snapshot.revenue,
             snapshot.period,
             method,
             config.thresholds,

@@ -50,9 +50,8 @@ def charts_for(run: DigestRun) -> list[Chart]:
     """The digest's charts; a chart that cannot be drawn never blocks the text."""
     from ..charts import digest_charts
 
-    daily = {key: revenue.daily for key, revenue in run.snapshot.customers.items()}
     try:
-        return digest_charts(run.digest, daily, run.snapshot.period)
+        return digest_charts(run.digest, run.snapshot.revenue.by_key, run.snapshot.period)
     except Exception:  # matplotlib's errors are its own: the text goes out without charts
         log.exception("the charts could not be drawn; posting the text alone")
         return []

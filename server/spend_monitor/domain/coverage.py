@@ -10,9 +10,13 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Literal
 
+import numpy as np
+
+from .columns import Floats, Ints, Mask, RevenueColumns
 from .formatting import format_amount, month_abbr, short_date
 from .models import Coverage, Frozen, SourceCoverage, Thresholds
 from .periods import Period, period_for
@@ -247,6 +251,18 @@ def customer_coverage(daily: Mapping[date, float], period: Period) -> Coverage:
     which days were left out of the comparison and why."""
     paid = [d for d, v in daily.items() if v > 0 and d <= period.data_through]
     through = prior_through(daily, period)
+    return Coverage(
+        prior_days=sum(period.prior_start <= d <= period.prior_end for d in daily),
+        current_days=sum(period.current_start <= d <= period.data_through for d in daily),
+        last_revenue_day=max(paid) if paid else None,
+        prior_through=through,
+        excluded=excluded_days(through, period),
+    )
+
+
+def excluded_days(through: date | None, period: Period) -> tuple[str, ...]:
+    """Which days were left out of a customer's comparison and why: the prior month after
+    its rows end early (`through`), and a last day that looks incomplete."""
     excluded = []
     if through is not None:
         gap = f"{short_date(through + timedelta(days=1))}–{short_date(period.prior_end)}"
@@ -256,13 +272,7 @@ def customer_coverage(daily: Mapping[date, float], period: Period) -> Coverage:
     last = period.source_last_day
     if last is not None and period.data_through < last < period.as_of:
         excluded.append(f"{short_date(last)}: the book's total for it looks incomplete")
-    return Coverage(
-        prior_days=sum(period.prior_start <= d <= period.prior_end for d in daily),
-        current_days=sum(period.current_start <= d <= period.data_through for d in daily),
-        last_revenue_day=max(paid) if paid else None,
-        prior_through=through,
-        excluded=tuple(excluded),
-    )
+    return tuple(excluded)
 
 
 def covered_prior_note(through: date, period: Period) -> str:
@@ -270,4 +280,127 @@ def covered_prior_note(through: date, period: Period) -> str:
     return (
         f"{month_abbr(period.prior_start)} has rows only through {short_date(through)}: "
         f"compared over the {days} days covered"
+    )
+
+
+def _last_true(mask: Mask) -> Ints:
+    """Each row's last True column, -1 where none."""
+    width = mask.shape[1]
+    if width == 0:
+        return np.full(mask.shape[0], -1, dtype=np.intp)
+    found = mask.any(axis=1)
+    return np.where(found, width - 1 - mask[:, ::-1].argmax(axis=1), -1)
+
+
+@dataclass(frozen=True, eq=False)
+class Coverages:
+    """`customer_coverage`, `stopped` and `history` for every row of the book; days are
+    columns of `columns` (-1: none)."""
+
+    columns: RevenueColumns
+    prior_days: Ints
+    current_days: Ints
+    last_paid: Ints
+    prior_through: Ints
+    stop_daily: Floats
+    stopped: Mask
+    returning: Mask
+
+    def day(self, column: int) -> date | None:
+        return None if column < 0 else self.columns.day(column)
+
+    def of(self, row: int, period: Period) -> Coverage:
+        through = self.day(int(self.prior_through[row]))
+        return Coverage(
+            prior_days=int(self.prior_days[row]),
+            current_days=int(self.current_days[row]),
+            last_revenue_day=self.day(int(self.last_paid[row])),
+            prior_through=through,
+            excluded=excluded_days(through, period),
+        )
+
+    def stop(self, row: int) -> Stop | None:
+        last = self.day(int(self.last_paid[row]))
+        if not self.stopped[row] or last is None:
+            return None
+        return Stop(last_day=last, daily=float(self.stop_daily[row]))
+
+
+def coverages(
+    columns: RevenueColumns,
+    period: Period,
+    thresholds: Thresholds,
+    book_missing: Collection[date] = (),
+) -> Coverages:
+    """The coverage rules over whole columns (each the rule of the one-customer function of
+    the same name above)."""
+    earliest = min(columns.start, lookback_start(period, thresholds), period.prior_start)
+    start = earliest - timedelta(days=HISTORY_DAYS)
+    pad = (columns.start - start).days
+    end = max(period.data_through, columns.day(columns.days - 1))
+    values, rows = columns.window(start, end)
+    paid = (values > 0) & rows
+
+    def col(day: date) -> int:
+        return (day - start).days
+
+    prior = slice(col(period.prior_start), col(period.prior_end) + 1)
+    current = slice(col(period.current_start), col(period.data_through) + 1)
+    through_col = col(period.data_through)
+    prior_days = rows[:, prior].sum(axis=1)
+    last_paid = _last_true(paid[:, : through_col + 1])
+    # prior_through: the prior month's rows end PRIOR_GAP_DAYS or more early, after revenue
+    # on most of the days before.
+    last_prior = np.where(prior_days > 0, prior.start + _last_true(rows[:, prior]), -1)
+    gap = col(period.prior_end) - last_prior >= PRIOR_GAP_DAYS
+    first_of_span = np.maximum(prior.start, last_prior - (HISTORY_DAYS - 1))
+    running = np.concatenate([np.zeros((len(columns), 1), np.intp), paid.cumsum(axis=1)], axis=1)
+    rowsel = np.arange(len(columns))
+    active = running[rowsel, last_prior + 1] - running[rowsel, first_of_span]
+    span = last_prior - first_of_span + 1
+    ends_early = (prior_days > 0) & gap & (active >= MOST_DAYS_SHARE * span)
+    prior_through = np.where(ends_early, last_prior, -1)
+    # stopped: no revenue on stop_days of its usual weekdays since its last revenue.
+    weekday0 = start.weekday()
+    offsets = np.arange(-(HISTORY_DAYS - 1), 1)
+    window_cols = np.maximum(last_paid, 0)[:, None] + offsets[None, :]
+    in_weeks = paid[rowsel[:, None], np.maximum(window_cols, 0)] & (window_cols >= 0)
+    amounts = np.where(in_weeks, values[rowsel[:, None], np.maximum(window_cols, 0)], 0.0)
+    weekday = (weekday0 + window_cols) % 7
+    counts = np.zeros((len(columns), 7), np.intp)
+    for w in range(7):
+        counts[:, w] = (in_weeks & (weekday == w)).sum(axis=1)
+    usual = counts >= MIN_USUAL_WEEKS
+    usual_day = np.take_along_axis(usual, weekday, axis=1)
+    active_usual = (in_weeks & usual_day).sum(axis=1)
+    usual_days = usual_day.sum(axis=1)
+    steady = (usual_days > 0) & (active_usual >= MOST_DAYS_SHARE * usual_days)
+    missing = frozenset(book_missing)
+    open_day = np.array(
+        [start + timedelta(days=c) not in missing for c in range(values.shape[1])], np.bool_
+    )
+    quiet = np.zeros(len(columns), np.intp)
+    for w in range(7):
+        seen = np.concatenate(
+            [[0], np.cumsum(open_day & ((weekday0 + np.arange(values.shape[1])) % 7 == w))]
+        )
+        after = seen[through_col + 1] - seen[np.maximum(last_paid, 0) + 1]
+        quiet += np.where(usual[:, w], after, 0)
+    stopped_ = (last_paid >= col(period.prior_start)) & steady & (quiet >= thresholds.stop_days)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        stop_daily = np.where(usual_day, amounts, 0.0).sum(axis=1) / active_usual
+    # history: no revenue in the prior month; returning with revenue in the look-back before.
+    since = col(lookback_start(period, thresholds))
+    earlier = paid[:, max(since, 0) : prior.start].any(axis=1)
+    returning: Mask = np.asarray(~paid[:, prior].any(axis=1) & earlier)
+    return Coverages(
+        columns=columns,
+        prior_days=prior_days,
+        current_days=rows[:, current].sum(axis=1),
+        # Back to the book's own columns (the window starts `pad` days earlier).
+        last_paid=np.where(last_paid >= 0, last_paid - pad, -1),
+        prior_through=np.where(prior_through >= 0, prior_through - pad, -1),
+        stop_daily=stop_daily,
+        stopped=stopped_,
+        returning=returning,
     )

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from datetime import date
+from datetime import date, timedelta
+from typing import cast
 
+import numpy as np
+
+from .columns import Floats, Mask, RevenueColumns, from_revenue
 from .coverage import (
+    Coverages,
+    Stop,
+    coverages,
     covered_prior_note,
     customer_coverage,
     history,
@@ -15,7 +23,7 @@ from .coverage import (
     stopped,
 )
 from .customers import CustomerIndex
-from .drivers import drivers_for
+from .drivers import Drivers, drivers_for, drivers_over
 from .models import (
     Customer,
     CustomerRevenue,
@@ -28,11 +36,21 @@ from .models import (
     Thresholds,
     Ticket,
 )
-from .pacing import pace_for, status_words
+from .pacing import Paces, held_back_note, pace_for, paces_for, status_words
 from .periods import Period
-from .revenue import unavailable
-from .rhythm import change_started, project, rhythm_for, weekday_ratio
-from .sparkline import recent_days
+from .rhythm import (
+    Projections,
+    Rhythm,
+    Rhythms,
+    change_started,
+    project,
+    projections,
+    rhythm_for,
+    rhythms_for,
+    weekday_ratio,
+    weekday_ratios,
+)
+from .sparkline import SPARK_DAYS, recent_days
 from .watch import DEFAULT_CLOSED_STATUSES, watch_list
 
 # Alerts first, the quiet majority last.
@@ -102,46 +120,204 @@ def assess(
         update["note"] = "; ".join(n for n in (pace.note, note) if n)
     stop = stopped(revenue.daily, period, thresholds, book_missing) if revenue.daily else None
     if stop is not None:
-        return pace.model_copy(
-            update=update
-            | {
-                "flag": "stopped",
-                "status": stop.text,
-                "change_pct": None,
-                "big_mover": False,
-                "z_score": None,
-                "within_noise": None,
-                "held_back": False,
-                "projected_total": pace.current,
-                "projected_low": pace.current,
-                "projected_high": pace.current,
-            }
-        )
+        return pace.model_copy(update=update | _stopped_fields(stop, pace.current))
     since = lookback_start(period, thresholds)
     if pace.flag == "new" and history(revenue.daily, period, since) == "returning":
-        update |= {
-            "flag": "returning",
-            "status": status_words("returning", None, 0.0, period, thresholds.big_mover_pct),
-        }
-    surging = pace.flag == "growing" and pace.big_mover
-    if (pace.flag == "declining" or surging) and revenue.daily:
-        shift = change_started(revenue.daily, period.data_through)
-        if shift is not None:
-            after = project(pace.current or 0.0, period, rhythm, level=shift.after)
-            update |= {
-                "change_started": shift.day,
-                "daily_before": shift.before,
-                "daily_after": shift.after,
-                "projected_total": after.total,
-                "projected_low": after.low,
-                "projected_high": after.high,
-            }
+        update |= _returning_fields(period, thresholds)
+    if _alerted_move(pace.flag, pace.big_mover) and revenue.daily:
+        update |= _change_fields(revenue.daily, pace.current or 0.0, period, rhythm)
     return pace.model_copy(update=update)
+
+
+def _stopped_fields(stop: Stop, current: float | None) -> dict[str, object]:
+    return {
+        "flag": "stopped",
+        "status": stop.text,
+        "change_pct": None,
+        "big_mover": False,
+        "z_score": None,
+        "within_noise": None,
+        "held_back": False,
+        "projected_total": current,
+        "projected_low": current,
+        "projected_high": current,
+    }
+
+
+def _returning_fields(period: Period, thresholds: Thresholds) -> dict[str, object]:
+    words = status_words("returning", None, 0.0, period, thresholds.big_mover_pct)
+    return {"flag": "returning", "status": words}
+
+
+def _alerted_move(flag: str, big_mover: bool) -> bool:
+    """A decline, or a surge: when the move began is worth finding."""
+    return flag == "declining" or (flag == "growing" and big_mover)
+
+
+def _change_fields(
+    daily: Mapping[date, float], current: float, period: Period, rhythm: Rhythm | None
+) -> dict[str, object]:
+    shift = change_started(daily, period.data_through)
+    if shift is None:
+        return {}
+    after = project(current, period, rhythm, level=shift.after)
+    return {
+        "change_started": shift.day,
+        "daily_before": shift.before,
+        "daily_after": shift.after,
+        "projected_total": after.total,
+        "projected_low": after.low,
+        "projected_high": after.high,
+    }
+
+
+def _number(value: float) -> float | None:
+    return None if np.isnan(value) else float(value)
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class _Book:
+    """Everything `assess_book` worked out over whole columns."""
+
+    columns: RevenueColumns
+    period: Period
+    thresholds: Thresholds
+    has_daily: Mask
+    covered: Mask
+    cover: Coverages
+    rhythms: Rhythms
+    paces: Paces
+    projections: Projections
+    drivers: Drivers
+    recent: Floats
+
+    def pace(self, customer: Customer) -> Pace:
+        """One customer's `Pace`, as `assess` would give it."""
+        row = self.columns.index[customer.name]
+        columns, period, paces = self.columns, self.period, self.paces
+        common: dict[str, object] = {
+            "name": customer.name,
+            "display_name": customer.label,
+            "method": str(paces.method[row]),
+            "source": columns.source_of(row),
+            "days_elapsed": period.days_elapsed,
+        }
+        if row in columns.errors:
+            return Pace(
+                **common,
+                flag="unavailable",
+                status="data unavailable",
+                current=None,
+                prior_total=None,
+                baseline=None,
+                change_pct=None,
+                error=columns.errors[row],
+            )
+        current = float(columns.current[row])
+        base = float(paces.baseline[row])
+        pct = _number(paces.change_pct[row])
+        z = _number(paces.z_score[row])
+        flag = cast(Flag, str(paces.flag[row]))
+        notes = [why] if (why := paces.why[row]) else []
+        if paces.held_back[row]:
+            moved = cast(Flag, str(paces.moved[row]))
+            notes.append(held_back_note(moved, base, pct, z, self.thresholds))
+        daily = bool(self.has_daily[row])
+        if self.covered[row]:
+            through = self.cover.day(int(self.cover.prior_through[row]))
+            notes.append(covered_prior_note(through or period.prior_start, period))
+        fields: dict[str, object] = common | {
+            "flag": flag,
+            "status": status_words(
+                flag, pct, base - current, period, self.thresholds.big_mover_pct
+            ),
+            "current": current,
+            "prior_total": float(columns.prior_total[row]),
+            "baseline": base,
+            "change_pct": pct,
+            "note": "; ".join(notes) or None,
+            "big_mover": bool(paces.big_mover[row]),
+            "z_score": z,
+            "within_noise": None if z is None else bool(paces.quiet[row]),
+            "projected_total": float(self.projections.total[row]),
+            "projected_low": float(self.projections.low[row]),
+            "projected_high": float(self.projections.high[row]),
+            "held_back": bool(paces.held_back[row]),
+            "drivers": self.drivers.of(row),
+            "recent": tuple(self.recent[row].tolist()) if daily else (),
+            "coverage": self.cover.of(row, period) if daily else None,
+        }
+        stop = self.cover.stop(row) if daily else None
+        if stop is not None:
+            return Pace.model_validate(fields | _stopped_fields(stop, current))
+        if flag == "new" and self.cover.returning[row]:
+            fields |= _returning_fields(period, self.thresholds)
+        if _alerted_move(flag, bool(paces.big_mover[row])) and daily:
+            rhythm = self.rhythms.of(row)
+            fields |= _change_fields(columns.daily_of(row), current, period, rhythm)
+        return Pace.model_validate(fields)
+
+
+def assess_book(
+    customers: Sequence[Customer],
+    columns: RevenueColumns,
+    period: Period,
+    method: MethodChoice,
+    thresholds: Thresholds,
+    holidays: Collection[date] = (),
+    book_missing: Collection[date] = (),
+) -> list[Pace]:
+    """`assess` for the whole book: each rule runs over whole columns (the vectorised rule
+    sits next to its one-customer reference; tests/test_columnar.py checks they agree), and a
+    `Pace` is built per customer only from the numbers."""
+    n = len(columns)
+    failed = np.zeros(n, dtype=np.bool_)
+    failed[list(columns.errors)] = True
+    has_daily: Mask = np.asarray(columns.rows.any(axis=1))
+    cover = coverages(columns, period, thresholds, book_missing)
+    covered = has_daily & (cover.prior_through >= 0) & ~failed
+    covered_days = cover.prior_through - columns.column(period.prior_start) + 1
+    factor = np.where(covered, period.days_in_prior / np.where(covered, covered_days, 1), 1.0)
+    prior_total = np.nan_to_num(columns.prior_total) * factor
+    prior_same = np.where(covered, np.nan, columns.prior_same_days)
+    services = columns.services
+    line_prior = services.prior_total * factor[services.owner]
+    line_same = np.where(covered[services.owner], np.nan, services.prior_same_days)
+    found = rhythms_for(columns, period, holidays)
+    rhythms = dataclasses.replace(found, known=found.known & ~failed & ~covered)
+    ratio = weekday_ratios(rhythms, period)
+    requested = np.where(covered, "prorated", method)
+    paces = paces_for(
+        columns.current, prior_total, prior_same, period, requested, thresholds, rhythms, ratio
+    )
+    book = _Book(
+        columns=columns,
+        period=period,
+        thresholds=thresholds,
+        has_daily=has_daily,
+        covered=covered,
+        cover=cover,
+        rhythms=rhythms,
+        paces=paces,
+        projections=projections(columns.current, period, rhythms),
+        drivers=drivers_over(
+            services, line_prior, line_same, period, paces.method, thresholds, ratio
+        ),
+        recent=columns.window(
+            period.data_through - timedelta(days=SPARK_DAYS - 1), period.data_through
+        )[0],
+    )
+    return [book.pace(customer) for customer in customers]
+
+
+def _columns_of(revenue: Mapping[str, CustomerRevenue]) -> RevenueColumns:
+    first = next(iter(revenue.values()), None)
+    return from_revenue(first.source if first else "local", revenue)
 
 
 def build_digest(
     customers: Sequence[Customer],
-    revenue: Mapping[str, CustomerRevenue],
+    revenue: RevenueColumns | Mapping[str, CustomerRevenue],
     period: Period,
     method: MethodChoice,
     thresholds: Thresholds,
@@ -159,14 +335,14 @@ def build_digest(
     missing = frozenset(coverage.days_missing) if coverage else frozenset()
     first_day = coverage.first_day if coverage else period.source_first_day
     nothing_before = prior_uncovered(first_day, period) if first_day is not None else None
+    columns = revenue if isinstance(revenue, RevenueColumns) else _columns_of(revenue)
     if nothing_before is not None:
         # No customer is new because the source starts this month: none can be compared.
-        revenue = {k: unavailable(k, r.source, nothing_before) for k, r in revenue.items()}
+        columns = dataclasses.replace(
+            columns, errors=dict.fromkeys(range(len(columns)), nothing_before)
+        )
     paces = sorted(
-        (
-            assess(c, revenue[c.name], period, method, thresholds, closed, missing)
-            for c in customers
-        ),
+        assess_book(customers, columns, period, method, thresholds, closed, missing),
         key=digest_order,
     )
     last_day = (coverage.last_day if coverage else None) or period.source_last_day

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .columns import Floats, Mask
 from .formatting import format_amount, month_abbr
 from .models import (
     Customer,
@@ -14,7 +20,11 @@ from .models import (
     Totals,
 )
 from .periods import Period
-from .rhythm import Rhythm, project, weekday_ratio
+from .rhythm import Rhythm, Rhythms, project, weekday_ratio
+
+# Why a method other than the one asked for was used.
+NO_HISTORY = "weekday: less than four weeks of daily history; used prorated"
+MONTHLY_ONLY = "same_days: the source has monthly totals only; used prorated"
 
 
 def resolve_method(
@@ -27,9 +37,9 @@ def resolve_method(
     if requested == "auto":
         return ("weekday" if rhythm else "same_days" if daily else "prorated"), None
     if requested == "weekday" and rhythm is None:
-        return "prorated", "weekday: less than four weeks of daily history; used prorated"
+        return "prorated", NO_HISTORY
     if requested == "same_days" and not daily:
-        return "prorated", "same_days: the source has monthly totals only; used prorated"
+        return "prorated", MONTHLY_ONLY
     return requested, None
 
 
@@ -83,6 +93,91 @@ def status_words(flag: Flag, pct: float | None, drop: float, period: Period, big
     }[flag]
 
 
+def held_back_note(
+    flag: Flag, base: float, pct: float | None, z: float | None, thresholds: Thresholds
+) -> str:
+    """Why a move outside the thresholds was not alerted: a small baseline, else noise."""
+    if base < thresholds.min_baseline:
+        return (
+            f"baseline {format_amount(base)} is under min_baseline "
+            f"{format_amount(thresholds.min_baseline)}: not alerted"
+        )
+    return (
+        f"{flag} by {pct or 0.0:+.1f}% but within this customer's normal noise "
+        f"(z={z or 0.0:+.1f}): not alerted"
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class Paces:
+    """`pace_for` over every row: the method, the baseline and the flag before the coverage
+    rules (NaN where a number is unknown). `moved` is the flag the thresholds gave before a
+    small baseline or noise held it back."""
+
+    method: NDArray[np.str_]
+    why: list[str | None]
+    baseline: Floats
+    change_pct: Floats
+    flag: NDArray[np.str_]
+    moved: NDArray[np.str_]
+    z_score: Floats
+    quiet: Mask
+    held_back: Mask
+    big_mover: Mask
+
+
+def paces_for(
+    current: Floats,
+    prior_total: Floats,
+    prior_same_days: Floats,
+    period: Period,
+    requested: NDArray[np.str_],
+    thresholds: Thresholds,
+    rhythms: Rhythms,
+    ratio: Floats,
+) -> Paces:
+    """`pace_for` for every row at once; `requested` is each row's method asked for."""
+    daily = ~np.isnan(prior_same_days)
+    known = rhythms.known
+    method = np.where(
+        requested == "auto",
+        np.where(known, "weekday", np.where(daily, "same_days", "prorated")),
+        requested,
+    )
+    no_history = (requested == "weekday") & ~known
+    monthly = (requested == "same_days") & ~daily
+    method = np.where(no_history | monthly, "prorated", method)
+    why: list[str | None] = [None] * len(method)
+    for row in np.flatnonzero(no_history | monthly).tolist():
+        why[row] = NO_HISTORY if no_history[row] else MONTHLY_ONLY
+    days = period.days_elapsed
+    base = prior_total * days / period.days_in_prior
+    base = np.where((method == "weekday") & known, prior_total * ratio, base)
+    if days <= period.days_in_prior:
+        base = np.where((method == "same_days") & daily, prior_same_days, base)
+    positive = base > 0
+    pct = np.where(positive, (current - base) / np.where(positive, base, 1.0) * 100, np.nan)
+    sigma = rhythms.daily_sigma
+    noisy = known & (sigma > 0) & positive
+    z = np.where(noisy, (current - base) / (np.where(noisy, sigma, 1.0) * days**0.5), np.nan)
+    moved = np.where(
+        positive,
+        np.where(
+            pct >= thresholds.growth_pct,
+            "growing",
+            np.where(pct <= thresholds.decline_pct, "declining", "normal"),
+        ),
+        np.where(current > 0, "new", "inactive"),
+    )
+    moving = (moved == "growing") | (moved == "declining")
+    quiet = noisy & (np.abs(z) < thresholds.noise_z)
+    small = moving & (base < thresholds.min_baseline)
+    held = small | (moving & quiet & thresholds.suppress_noise)
+    flag = np.where(held, "normal", moved)
+    big = moving & ~held & (np.abs(pct) >= thresholds.big_mover_pct)
+    return Paces(method, why, base, pct, flag, moved, z, quiet, held, big)
+
+
 def pace_for(
     customer: Customer,
     revenue: CustomerRevenue,
@@ -120,21 +215,11 @@ def pace_for(
     if rhythm is not None and rhythm.daily_sigma > 0 and pct is not None:
         z = (totals.current - base) / (rhythm.daily_sigma * period.days_elapsed**0.5)
     quiet = z is not None and abs(z) < thresholds.noise_z
-    held_back = False
-    if flag in ("growing", "declining") and base < thresholds.min_baseline:
+    moving = flag in ("growing", "declining")
+    held_back = moving and (base < thresholds.min_baseline or (quiet and thresholds.suppress_noise))
+    if held_back:
+        notes.append(held_back_note(flag, base, pct, z, thresholds))
         flag = "normal"
-        notes.append(
-            f"baseline {format_amount(base)} is under min_baseline "
-            f"{format_amount(thresholds.min_baseline)}: not alerted"
-        )
-        held_back = True
-    elif flag in ("growing", "declining") and quiet and thresholds.suppress_noise:
-        notes.append(
-            f"{flag} by {pct:+.1f}% but within this customer's normal noise "
-            f"(z={z:+.1f}): not alerted"
-        )
-        flag = "normal"
-        held_back = True
     projection = project(totals.current, period, rhythm)
     return Pace(
         **common,

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Collection, Mapping
+from dataclasses import dataclass
 from datetime import date, timedelta
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict
 
+from .columns import Floats, Mask, RevenueColumns
 from .periods import Period
 
 MIN_HISTORY_DAYS = 28
@@ -79,6 +82,86 @@ def rhythm_for(
     return Rhythm(weights=weights, daily_sigma=mad * MAD_TO_SIGMA, holidays=closed)
 
 
+@dataclass(frozen=True, eq=False)
+class Rhythms:
+    """Every customer's `Rhythm` at once (rows where `known` is False have none)."""
+
+    weights: Floats
+    daily_sigma: Floats
+    known: Mask
+    holidays: frozenset[date]
+
+    def of(self, row: int) -> Rhythm | None:
+        if not self.known[row]:
+            return None
+        return Rhythm(
+            weights=tuple(self.weights[row].tolist()),
+            daily_sigma=float(self.daily_sigma[row]),
+            holidays=self.holidays,
+        )
+
+    def span(self, start: date, end: date) -> Floats:
+        """`Rhythm.span` for every row."""
+        days = (end - start).days + 1
+        if days <= 0:
+            return np.zeros(len(self.known))
+        weeks, rest = divmod(days, 7)
+        total = weeks * _row_sums(self.weights)
+        total = total + _row_sums(self.weights[:, [(start.weekday() + i) % 7 for i in range(rest)]])
+        quiet = self.weights.min(axis=1)
+        for holiday in sorted(self.holidays):
+            if start <= holiday <= end:
+                total = total + (quiet - self.weights[:, holiday.weekday()])
+        return total
+
+
+def _row_sums(values: Floats) -> Floats:
+    """Each row's sum added left to right, as Python's sum() adds a few weights."""
+    total = np.zeros(values.shape[0])
+    for column in range(values.shape[1]):
+        total = total + values[:, column]
+    return total
+
+
+def rhythms_for(columns: RevenueColumns, period: Period, holidays: Collection[date]) -> Rhythms:
+    """`rhythm_for` over every row of the book: medians per weekday and the noise around
+    them as whole columns."""
+    n = len(columns)
+    closed = frozenset(holidays)
+    none = Rhythms(np.ones((n, 7)), np.zeros(n), np.zeros(n, dtype=np.bool_), closed)
+    first = columns.column(period.prior_start)
+    days = _days(period.prior_start, period.prior_end)
+    if first < 0 or columns.days == 0 or len(days) < MIN_HISTORY_DAYS:
+        return none
+    has_rows = columns.rows.any(axis=1)
+    known = has_rows & (columns.rows.argmax(axis=1) <= first)
+    open_days = [i for i, day in enumerate(days) if day not in closed]
+    values = columns.window(period.prior_start, period.prior_end)[0]
+    medians = np.zeros((n, 7))
+    for weekday in range(7):
+        chosen = [i for i in open_days if days[i].weekday() == weekday]
+        if chosen:
+            medians[:, weekday] = np.median(values[:, chosen], axis=1)
+    level = _row_sums(medians) / 7
+    known &= level > 0
+    safe = np.where(known, level, 1.0)
+    weights = medians / safe[:, None]
+    weekdays = [days[i].weekday() for i in open_days]
+    residuals = values[:, open_days] - safe[:, None] * weights[:, weekdays]
+    center = np.median(residuals, axis=1)
+    mad = np.median(np.abs(residuals - center[:, None]), axis=1)
+    return Rhythms(np.where(known[:, None], weights, 1.0), mad * MAD_TO_SIGMA, known, closed)
+
+
+def weekday_ratios(rhythms: Rhythms, period: Period) -> Floats:
+    """`weekday_ratio` for every row (NaN where the rhythm is unknown)."""
+    prior = rhythms.span(period.prior_start, period.prior_end)
+    ratio = rhythms.span(period.current_start, period.data_through) / np.where(
+        rhythms.known, prior, 1.0
+    )
+    return np.where(rhythms.known, ratio, np.nan)
+
+
 def weekday_ratio(rhythm: Rhythm, period: Period) -> float:
     """Expected share of the prior month's total by data_through, by weekday weight."""
     prior = rhythm.span(period.prior_start, period.prior_end)
@@ -126,6 +209,29 @@ def project(
     return Projection(
         total=total, low=max(total - spread, min(current, total)), high=total + spread
     )
+
+
+@dataclass(frozen=True, eq=False)
+class Projections:
+    total: Floats
+    low: Floats
+    high: Floats
+
+
+def projections(current: Floats, period: Period, rhythms: Rhythms, z: float = 2.0) -> Projections:
+    """`project` (without a change point's level) for every row."""
+    month_end = period.current_start.replace(day=period.days_in_current)
+    left = (month_end - period.data_through).days
+    if left <= 0:
+        return Projections(current, current, current)
+    plain = current * period.days_in_current / period.days_elapsed
+    done = rhythms.span(period.current_start, period.data_through)
+    rest = rhythms.span(period.data_through + timedelta(days=1), month_end)
+    weighted = current + np.where(done > 0, current / np.where(done > 0, done, 1.0) * rest, 0.0)
+    total = np.where(rhythms.known, weighted, plain)
+    spread = np.where(rhythms.known, z * rhythms.daily_sigma * left**0.5, 0.0)
+    low = np.maximum(total - spread, np.minimum(current, total))
+    return Projections(total, low, total + spread)
 
 
 class ChangePoint(BaseModel):

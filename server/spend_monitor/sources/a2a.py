@@ -21,6 +21,7 @@ import httpx
 
 from ..concurrency import run_all
 from ..config import A2AConfig
+from ..domain.columns import from_revenue
 from ..domain.models import CustomerRevenue, SourceName
 from ..domain.periods import period_for
 from ..domain.revenue import unavailable
@@ -205,7 +206,9 @@ class BillingAgentSource:
 
         await run_all(functools.partial(one, key) for key in customers)
         return RevenueSnapshot(
-            source="a2a", period=period, customers={k: result[k] for k in customers}
+            source="a2a",
+            period=period,
+            revenue=from_revenue("a2a", {k: result[k] for k in customers}),
         )
 
     async def status(self, as_of: date) -> SourceStatus:

@@ -9,25 +9,30 @@ customers; `fetch_aggregates` turns the answers into a snapshot the same way for
 from __future__ import annotations
 
 import difflib
-from collections import defaultdict
 from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any
 
+import numpy as np
+
+from ..domain.columns import Aggregates, Floats, Ints, from_aggregates
 from ..domain.coverage import (
     ends_early,
     lookback_start,
     settle_period,
     source_coverage,
 )
-from ..domain.models import CustomerRevenue, ServiceRevenue, SourceCoverage, SourceName, Thresholds
+from ..domain.models import SourceCoverage, SourceName, Thresholds
 from ..domain.periods import Period, period_for
-from ..domain.revenue import from_daily, unavailable
 from ..errors import SourceError
 from .base import RevenueSnapshot
 
 Rows = list[tuple[Any, ...]]
 Query = Callable[[str, dict[str, Any]], Rows]
+Columns = list[Any]
+# A statement's answer as one array per selected column, in order (DuckDB's fetchnumpy): no
+# Python object per value.
+ColumnQuery = Callable[[str, dict[str, Any]], Columns]
 
 DEFAULTS = Thresholds()
 
@@ -50,25 +55,45 @@ GROUP BY date
 """
 ROWS_IN_WINDOW = "SELECT count(*) FROM revenue WHERE date BETWEEN :window_start AND :through"
 
-_DAILY = f"""
-SELECT customer, date, {exact_sum("amount")} AS amount
-FROM revenue
-WHERE date BETWEEN :history_start AND :through{{customer_filter}}
-GROUP BY customer, date
-"""
+# Customers get ids in key order (row_number over the distinct keys): the day and line answers
+# then carry a number per row, not a string, and arrive as arrays.
+_IDS = """(SELECT customer, row_number() OVER (ORDER BY customer) - 1 AS id
+FROM (SELECT DISTINCT customer FROM revenue
+      WHERE date BETWEEN :history_start AND :through{customer_filter}) AS named) AS ids"""
 
-_SERVICES = f"""
-SELECT customer, service,
-       {exact_sum("CASE WHEN date >= :current_start THEN amount ELSE 0 END")} AS current,
-       {exact_sum("CASE WHEN date < :current_start THEN amount ELSE 0 END")} AS prior_total,
-       {exact_sum("CASE WHEN date <= :prior_same_end THEN amount ELSE 0 END")}
-           AS prior_same_days,
-       {exact_sum("CASE WHEN date >= :current_start AND amount > 0 THEN amount ELSE 0 END")}
-           AS charges
-FROM revenue
-WHERE date BETWEEN :window_start AND :through{{customer_filter}}
-GROUP BY customer, service
+_NAMES = "SELECT customer FROM " + _IDS + " ORDER BY id"
+
+_DAILY = (
+    "SELECT ids.id AS customer, r.date AS date, "
+    + exact_sum("r.amount")
+    + """ AS amount
+FROM (SELECT date, customer, amount FROM revenue
+      WHERE date BETWEEN :history_start AND :through{customer_filter}) AS r
+JOIN """
+    + _IDS
+    + """ ON r.customer = ids.customer
+GROUP BY ids.id, r.date
 """
+)
+
+_SERVICES = (
+    "SELECT ids.id AS customer, r.service AS service, "
+    + exact_sum("CASE WHEN r.date >= :current_start THEN r.amount ELSE 0 END")
+    + " AS current, "
+    + exact_sum("CASE WHEN r.date < :current_start THEN r.amount ELSE 0 END")
+    + " AS prior_total, "
+    + exact_sum("CASE WHEN r.date <= :prior_same_end THEN r.amount ELSE 0 END")
+    + " AS prior_same_days, "
+    + exact_sum("CASE WHEN r.date >= :current_start AND r.amount > 0 THEN r.amount ELSE 0 END")
+    + """ AS charges
+FROM (SELECT date, customer, service, amount FROM revenue
+      WHERE date BETWEEN :window_start AND :through{customer_filter}) AS r
+JOIN """
+    + _IDS
+    + """ ON r.customer = ids.customer
+GROUP BY ids.id, r.service
+"""
+)
 
 
 def window_params(
@@ -133,6 +158,44 @@ def rows_in_window(query: Query, as_of: date, where: str) -> tuple[Period, int]:
     return period, int(rows[0][0]) if rows else 0
 
 
+def rows_as_columns(query: Query) -> ColumnQuery:
+    """A column query for databases that answer in rows."""
+
+    def run(sql: str, params: dict[str, Any]) -> Columns:
+        return [np.array(column) for column in zip(*query(sql, params), strict=True)]
+
+    return run
+
+
+def _aggregates(
+    query: Query, columns: ColumnQuery, sql: dict[str, str], params: dict[str, Any]
+) -> Aggregates:
+    names = tuple(str(row[0]) for row in query(sql["names"], params))
+    days = columns(sql["daily"], params) or [()] * 3
+    lines = columns(sql["services"], params) or [()] * 6
+
+    def ints(values: Any) -> Ints:
+        return np.asarray(values, dtype=np.intp).reshape(-1)
+
+    def floats(values: Any) -> Floats:
+        return np.asarray(values, dtype=np.float64).reshape(-1)
+
+    customer, day, amount = days
+    owner, service, current, prior_total, prior_same_days, charges = lines
+    return Aggregates(
+        names=names,
+        customer=ints(customer),
+        day=np.asarray(day, dtype="datetime64[D]").reshape(-1),
+        amount=floats(amount),
+        line_customer=ints(owner),
+        service=np.asarray(service, dtype=np.object_).reshape(-1),
+        line_current=floats(current),
+        line_prior_total=floats(prior_total),
+        line_prior_same_days=floats(prior_same_days),
+        line_charges=floats(charges),
+    )
+
+
 def fetch_aggregates(
     query: Query,
     customer_filter: str,
@@ -142,57 +205,61 @@ def fetch_aggregates(
     customers: Sequence[str] | None,
     since: date | None,
     thresholds: Thresholds = DEFAULTS,
+    columns: ColumnQuery | None = None,
 ) -> RevenueSnapshot:
     """Coverage and the period, then daily totals and service totals for the window, grouped
-    in the database. `customer_filter` is the dialect's `AND customer IN …` for `:customers`;
+    in the database and handed over as arrays (`columns`: the dialect's column query, when it
+    has one). `customer_filter` is the dialect's `AND customer IN …` for `:customers`;
     `thresholds` are the config's (the partial-day rule and the look-back read them)."""
     period, coverage, notice = book_coverage(query, as_of, where, since, thresholds)
     wanted = list(customers) if customers is not None else None
     params = window_params(period, wanted, since)
     fragment = customer_filter if wanted is not None else ""
-    daily: dict[str, dict[date, float]] = defaultdict(dict)
-    for customer, day, amount in query(_DAILY.format(customer_filter=fragment), params):
-        daily[customer][_day(day)] = float(amount)
-    services: dict[str, list[ServiceRevenue]] = defaultdict(list)
-    for customer, service, cur, prior, same, charges in query(
-        _SERVICES.format(customer_filter=fragment), params
-    ):
-        services[customer].append(
-            ServiceRevenue(
-                service=service,
-                current=float(cur),
-                prior_total=float(prior),
-                prior_same_days=float(same),
-                current_charges=float(charges),
-            )
-        )
-    # Everyone with rows in the compared months; the look-back only tells new from returning.
+    statements = {
+        name: template.format(customer_filter=fragment)
+        for name, template in (("names", _NAMES), ("daily", _DAILY), ("services", _SERVICES))
+    }
+    found = _aggregates(query, columns or rows_as_columns(query), statements, params)
+    # Each customer's last day with rows, and who has rows in the compared months (the
+    # look-back only tells new from returning).
+    last = np.full(len(found.names), np.datetime64("NaT", "D"))
+    if len(found.customer):
+        order = np.argsort(found.day, kind="stable")
+        last[found.customer[order]] = found.day[order]
+    ends = {name: last[i].item() for i, name in enumerate(found.names)}
     keys = (
         wanted
         if wanted is not None
-        else sorted(k for k, v in daily.items() if max(v) >= period.prior_start)
+        else [name for name in found.names if ends[name] >= period.prior_start]
     )
-    known = sorted(daily)
+    known = sorted(found.names)
 
-    def missing(key: str) -> CustomerRevenue:
+    def missing(key: str) -> str:
         reason = (
             f"no rows for {key!r} in {where} from {period.prior_start} to {period.data_through}"
         )
         close = difflib.get_close_matches(key, known, n=1)
-        return unavailable(key, source, reason + (f" (the data has {close[0]!r})" if close else ""))
+        return reason + (f" (the data has {close[0]!r})" if close else "")
 
-    result = {
-        key: from_daily(key, source, daily[key], services[key], period)
-        if key in daily
-        else missing(key)
-        for key in keys
-    }
-    ends = {key: max(days) for key, days in daily.items() if days}
+    present = set(found.names)
+    revenue = from_aggregates(
+        source,
+        found,
+        keys,
+        params["history_start"],
+        period.data_through,
+        {
+            "current": (period.current_start, period.data_through),
+            "prior_total": (period.prior_start, period.prior_end),
+            "prior_same_days": (period.prior_start, period.prior_same_day_end()),
+        },
+        {key: missing(key) for key in keys if key not in present},
+    )
     coverage = coverage.model_copy(update={"ends_early": ends_early(ends, period)})
     return RevenueSnapshot(
         source=source,
         period=period,
-        customers=result,
+        revenue=revenue,
         coverage=coverage,
         notices=(notice,) if notice else (),
     )

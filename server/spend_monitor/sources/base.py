@@ -8,21 +8,24 @@ from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..domain.models import CustomerRevenue, SourceCoverage, SourceName
+from ..domain.columns import RevenueColumns, RevenueView
+from ..domain.models import SourceCoverage, SourceName
 from ..domain.periods import Period
 
 
 class RevenueSnapshot(BaseModel):
-    """One fetch: the period the data allows, and revenue for every customer asked about.
+    """One fetch: the period the data allows, and revenue for every customer asked about, as
+    columns (`customers` reads them customer by customer; sources that answer customer by
+    customer build them with `domain.columns.from_revenue`).
 
-    With no customers asked about, `customers` holds every customer found in the window.
+    With no customers asked about, it holds every customer found in the window.
     """
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
 
     source: SourceName
     period: Period
-    customers: dict[str, CustomerRevenue]
+    revenue: RevenueColumns
     warnings: tuple[str, ...] = ()
     # Facts about the data as a whole said under the digest's title (a partial last day left
     # out): not problems, so they do not make a run partial.
@@ -30,6 +33,10 @@ class RevenueSnapshot(BaseModel):
     # What the book covers (first and last day, days missing, customers ending early); None
     # when the source cannot tell (monthly totals only).
     coverage: SourceCoverage | None = None
+
+    @property
+    def customers(self) -> RevenueView:
+        return self.revenue.customers
 
 
 class SourceStatus(BaseModel):

@@ -9,6 +9,7 @@ import logging
 from collections.abc import Sequence
 from datetime import date, timedelta
 
+from ..domain.columns import from_revenue
 from ..domain.models import CustomerRevenue, SourceName
 from ..domain.periods import period_for
 from ..domain.revenue import unavailable
@@ -61,12 +62,13 @@ class SourceChain:
             return RevenueSnapshot(
                 source=self.fallback.name if self.fallback else self.primary.name,
                 period=period_for(as_of),
-                customers=found,
+                revenue=from_revenue(
+                    self.fallback.name if self.fallback else self.primary.name, found
+                ),
                 warnings=(f"{self.primary.name} unavailable: {exc}",),
             )
-        missing = {
-            k: f"{self.primary.name}: {r.error}" for k, r in snapshot.customers.items() if r.error
-        }
+        book = snapshot.revenue
+        missing = {book.keys[i]: f"{self.primary.name}: {e}" for i, e in book.errors.items()}
         if not missing or self.fallback is None:
             return snapshot
         log.info(
@@ -78,7 +80,7 @@ class SourceChain:
         # Ask about the months the primary's data covers, even when that data is late.
         aligned = snapshot.period.data_through + timedelta(days=1)
         found = await self._fallback(aligned, list(missing), missing)
-        return snapshot.model_copy(update={"customers": {**snapshot.customers, **found}})
+        return snapshot.model_copy(update={"revenue": book.with_rows(found)})
 
     async def status(self, as_of: date) -> SourceStatus:
         try:

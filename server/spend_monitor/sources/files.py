@@ -328,15 +328,31 @@ class LocalFileSource:
             finally:
                 con.close()
 
-    def _query(self, con: duckdb.DuckDBPyConnection) -> q.Query:
+    def _execute(
+        self, con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]
+    ) -> duckdb.DuckDBPyConnection:
         """Run a shared statement on DuckDB, whose parameters are written `$name`."""
+        native = _PARAM.sub(r"$\1", sql)
+        names = set(re.findall(r"\$(\w+)", native))
+        return con.execute(native, {k: params[k] for k in names})
+
+    def _query(self, con: duckdb.DuckDBPyConnection) -> q.Query:
         import duckdb
 
         def run(sql: str, params: dict[str, Any]) -> q.Rows:
-            native = _PARAM.sub(r"$\1", sql)
-            names = set(re.findall(r"\$(\w+)", native))
             try:
-                return con.execute(native, {k: params[k] for k in names}).fetchall()
+                return self._execute(con, sql, params).fetchall()
+            except duckdb.Error as exc:
+                raise DataFileError(f"{self.path}: query failed ({_first_line(exc)})") from None
+
+        return run
+
+    def _columns(self, con: duckdb.DuckDBPyConnection) -> q.ColumnQuery:
+        import duckdb
+
+        def run(sql: str, params: dict[str, Any]) -> q.Columns:
+            try:
+                return list(self._execute(con, sql, params).fetchnumpy().values())
             except duckdb.Error as exc:
                 raise DataFileError(f"{self.path}: query failed ({_first_line(exc)})") from None
 
@@ -355,6 +371,7 @@ class LocalFileSource:
                 customers,
                 since,
                 self.thresholds,
+                self._columns(con),
             )
 
     def _status(self, as_of: date) -> SourceStatus:

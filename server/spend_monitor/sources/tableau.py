@@ -25,6 +25,7 @@ from pydantic import SecretStr
 
 from ..concurrency import run_all
 from ..config import CustomerConfig, TableauConfig
+from ..domain.columns import from_revenue
 from ..domain.coverage import book_totals, ends_early, settle_period, source_coverage
 from ..domain.models import CustomerRevenue, ServiceRevenue, SourceName, Thresholds
 from ..domain.periods import Period
@@ -469,7 +470,7 @@ class TableauSource:
         return RevenueSnapshot(
             source="tableau",
             period=period,
-            customers=result,
+            revenue=from_revenue("tableau", result),
             coverage=coverage if got.daily else None,
             notices=(notice,) if notice else (),
         )

@@ -1,0 +1,418 @@
+"""The book as columns: every customer's daily revenue and service lines in arrays.
+
+The rules run over whole columns (numpy: DuckDB hands its answers over as numpy arrays without
+a Python object per value, and matplotlib already depends on it; Arrow would add a dependency
+and has no median) and a per-customer model is built only where a reader wants one customer
+(`revenue(i)`, the view `customers`). A day without rows is told from a zero by `rows`, and an
+amount that could not be had is NaN, never 0.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from functools import cached_property
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .models import CustomerRevenue, ServiceRevenue, SourceName
+
+Floats = NDArray[np.float64]
+Ints = NDArray[np.intp]
+Mask = NDArray[np.bool_]
+
+
+def _maybe(value: float) -> float | None:
+    return None if math.isnan(value) else value
+
+
+def _or_nan(value: float | None) -> float:
+    return math.nan if value is None else value
+
+
+@dataclass(frozen=True, eq=False)
+class ServiceColumns:
+    """Every customer's service lines, ordered by customer row, then service name."""
+
+    owner: Ints
+    name_id: Ints
+    names: tuple[str, ...]
+    current: Floats
+    prior_total: Floats
+    # NaN where the source only knows monthly or net totals.
+    prior_same_days: Floats
+    current_charges: Floats
+
+    def __len__(self) -> int:
+        return len(self.owner)
+
+    @cached_property
+    def bounds(self) -> Ints:
+        """Where each customer's lines start: lines of row i are bounds[i]:bounds[i + 1]
+        (computed for as many rows as the largest owner + 1; use `span`)."""
+        return np.searchsorted(self.owner, np.arange(int(self.owner.max(initial=-1)) + 2))
+
+    def span(self, row: int) -> slice:
+        bounds = self.bounds
+        if row + 1 >= len(bounds):
+            return slice(0, 0)
+        return slice(int(bounds[row]), int(bounds[row + 1]))
+
+    def line(self, j: int) -> ServiceRevenue:
+        return ServiceRevenue(
+            service=self.names[self.name_id[j]],
+            current=float(self.current[j]),
+            prior_total=float(self.prior_total[j]),
+            prior_same_days=_maybe(float(self.prior_same_days[j])),
+            current_charges=_maybe(float(self.current_charges[j])),
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class RevenueColumns:
+    """What a source knows about every customer, row i being `keys[i]`; daily columns start
+    on `start`."""
+
+    source: SourceName
+    keys: tuple[str, ...]
+    start: date
+    daily: Floats
+    rows: Mask
+    current: Floats
+    prior_total: Floats
+    prior_same_days: Floats
+    services: ServiceColumns
+    errors: Mapping[int, str] = field(default_factory=dict)
+    # Rows answered by another source than `source` (a fallback's).
+    sources: Mapping[int, SourceName] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def __eq__(self, other: object) -> bool:
+        """The same customers with the same revenue, however the columns are laid out."""
+        if not isinstance(other, RevenueColumns):
+            return NotImplemented
+        return self.keys == other.keys and all(
+            self.revenue(i) == other.revenue(i) for i in range(len(self))
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    @cached_property
+    def index(self) -> dict[str, int]:
+        return {key: i for i, key in enumerate(self.keys)}
+
+    @property
+    def days(self) -> int:
+        return int(self.daily.shape[1])
+
+    def day(self, column: int) -> date:
+        return self.start + timedelta(days=column)
+
+    def column(self, day: date) -> int:
+        """The column of `day` (negative or past the end when outside the matrix)."""
+        return (day - self.start).days
+
+    def window(self, start: date, end: date) -> tuple[Floats, Mask]:
+        """Every row's daily totals and rows from start to end inclusive, zero and False on
+        days outside the matrix."""
+        width = (end - start).days + 1
+        values = np.zeros((len(self), max(width, 0)))
+        rows = np.zeros(values.shape, dtype=np.bool_)
+        first, last = self.column(start), self.column(end)
+        lo, hi = max(first, 0), min(last, self.days - 1)
+        if lo <= hi:
+            values[:, lo - first : hi - first + 1] = self.daily[:, lo : hi + 1]
+            rows[:, lo - first : hi - first + 1] = self.rows[:, lo : hi + 1]
+        return values, rows
+
+    @cached_property
+    def dates(self) -> tuple[date, ...]:
+        """The day of each column."""
+        return tuple(self.day(c) for c in range(self.days))
+
+    def daily_of(self, row: int) -> dict[date, float]:
+        """One customer's daily totals on the days with rows."""
+        (columns,) = np.nonzero(self.rows[row])
+        dates = self.dates
+        amounts = self.daily[row, columns].tolist()
+        return {dates[c]: a for c, a in zip(columns.tolist(), amounts, strict=True)}
+
+    def source_of(self, row: int) -> SourceName:
+        return self.sources.get(row, self.source)
+
+    def revenue(self, row: int) -> CustomerRevenue:
+        """One customer as the one-customer rules and the questions read it."""
+        key = self.keys[row]
+        if row in self.errors:
+            return CustomerRevenue(
+                key=key,
+                source=self.source_of(row),
+                current=None,
+                prior_total=None,
+                error=self.errors[row],
+            )
+        lines = self.services.span(row)
+        return CustomerRevenue(
+            key=key,
+            source=self.source_of(row),
+            current=float(self.current[row]),
+            prior_total=float(self.prior_total[row]),
+            prior_same_days=_maybe(float(self.prior_same_days[row])),
+            services=tuple(self.services.line(j) for j in range(lines.start, lines.stop)),
+            daily=self.daily_of(row),
+        )
+
+    @cached_property
+    def customers(self) -> RevenueView:
+        return RevenueView(self)
+
+    @cached_property
+    def by_key(self) -> DailyView:
+        """Each customer's daily totals by key, read on demand (charts want a few)."""
+        return DailyView(self)
+
+    def with_rows(self, found: Mapping[str, CustomerRevenue]) -> RevenueColumns:
+        """These columns with some customers' revenue replaced (a fallback's answers): only
+        those rows are rebuilt."""
+        rows = [self.index[key] for key in found]
+        patch = from_revenue(self.source, found, self.start)
+        width = max(self.days, patch.days)
+        daily = np.zeros((len(self), width))
+        daily[:, : self.days] = self.daily
+        mask = np.zeros(daily.shape, dtype=np.bool_)
+        mask[:, : self.days] = self.rows
+        daily[rows] = 0.0
+        mask[rows] = False
+        daily[rows, : patch.days] = patch.daily
+        mask[rows, : patch.days] = patch.rows
+        totals = {}
+        for name in ("current", "prior_total", "prior_same_days"):
+            column = getattr(self, name).copy()
+            column[rows] = getattr(patch, name)
+            totals[name] = column
+        old, new = self.services, patch.services
+        keep = ~np.isin(old.owner, rows)
+        names = tuple(sorted(set(old.names) | set(new.names)))
+        position = {name: n for n, name in enumerate(names)}
+        renamed_old = np.array([position[n] for n in old.names], dtype=np.intp)[old.name_id]
+        renamed_new = np.array([position[n] for n in new.names], dtype=np.intp)[new.name_id]
+        owner = np.concatenate([old.owner[keep], np.array(rows, dtype=np.intp)[new.owner]])
+        name_id = np.concatenate([renamed_old[keep], renamed_new])
+        order = np.lexsort((name_id, owner))
+
+        def lines(column: str) -> Floats:
+            both = np.concatenate([getattr(old, column)[keep], getattr(new, column)])
+            return np.asarray(both[order], dtype=np.float64)
+
+        errors = {i: e for i, e in self.errors.items() if i not in rows}
+        errors |= {rows[i]: e for i, e in patch.errors.items()}
+        sources = {i: s for i, s in self.sources.items() if i not in rows}
+        sources |= {
+            rows[i]: r.source for i, r in enumerate(found.values()) if r.source != self.source
+        }
+        return RevenueColumns(
+            source=self.source,
+            keys=self.keys,
+            start=self.start,
+            daily=daily,
+            rows=mask,
+            services=ServiceColumns(
+                owner=owner[order],
+                name_id=name_id[order],
+                names=names,
+                current=lines("current"),
+                prior_total=lines("prior_total"),
+                prior_same_days=lines("prior_same_days"),
+                current_charges=lines("current_charges"),
+            ),
+            errors=errors,
+            sources=sources,
+            **totals,
+        )
+
+
+class RevenueView(Mapping[str, CustomerRevenue]):
+    """The columns as a mapping of customer key to `CustomerRevenue`, built on demand."""
+
+    def __init__(self, columns: RevenueColumns) -> None:
+        self._columns = columns
+
+    def __getitem__(self, key: str) -> CustomerRevenue:
+        return self._columns.revenue(self._columns.index[key])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._columns.keys)
+
+    def __len__(self) -> int:
+        return len(self._columns)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._columns.index
+
+
+class DailyView(Mapping[str, dict[date, float]]):
+    """The columns' daily totals as a mapping of customer key to days, built on demand;
+    customers whose data could not be had are left out."""
+
+    def __init__(self, columns: RevenueColumns) -> None:
+        self._columns = columns
+
+    def __getitem__(self, key: str) -> dict[date, float]:
+        row = self._columns.index[key]
+        if row in self._columns.errors:
+            raise KeyError(key)
+        return self._columns.daily_of(row)
+
+    def __iter__(self) -> Iterator[str]:
+        errors = self._columns.errors
+        return (k for i, k in enumerate(self._columns.keys) if i not in errors)
+
+    def __len__(self) -> int:
+        return len(self._columns) - len(self._columns.errors)
+
+    def __contains__(self, key: object) -> bool:
+        row = self._columns.index.get(key) if isinstance(key, str) else None
+        return row is not None and row not in self._columns.errors
+
+
+def from_revenue(
+    source: SourceName, revenue: Mapping[str, CustomerRevenue], start: date | None = None
+) -> RevenueColumns:
+    """Columns from per-customer models (sources that answer customer by customer, tests);
+    with `start`, the columns start on that day and earlier days are left out."""
+    keys = tuple(revenue)
+    seen = [day for r in revenue.values() for day in r.daily if start is None or day >= start]
+    first = start or min(seen, default=date(1970, 1, 1))
+    width = (max(seen) - first).days + 1 if seen else 0
+    daily = np.zeros((len(keys), width))
+    rows = np.zeros((len(keys), width), dtype=np.bool_)
+    owner: list[int] = []
+    names: list[str] = []
+    lines: list[ServiceRevenue] = []
+    errors: dict[int, str] = {}
+    sources: dict[int, SourceName] = {}
+    for i, r in enumerate(revenue.values()):
+        if r.error is not None:
+            errors[i] = r.error
+        if r.source != source:
+            sources[i] = r.source
+        for day, amount in r.daily.items():
+            if day >= first:
+                daily[i, (day - first).days] = amount
+                rows[i, (day - first).days] = True
+        for line in sorted(r.services, key=lambda s: s.service):
+            owner.append(i)
+            names.append(line.service)
+            lines.append(line)
+    distinct = tuple(sorted(set(names)))
+    position = {name: n for n, name in enumerate(distinct)}
+    return RevenueColumns(
+        source=source,
+        keys=keys,
+        start=first,
+        daily=daily,
+        rows=rows,
+        current=np.array([_or_nan(r.current) for r in revenue.values()], dtype=np.float64),
+        prior_total=np.array([_or_nan(r.prior_total) for r in revenue.values()], np.float64),
+        prior_same_days=np.array(
+            [_or_nan(r.prior_same_days) for r in revenue.values()], dtype=np.float64
+        ),
+        services=ServiceColumns(
+            owner=np.array(owner, dtype=np.intp),
+            name_id=np.array([position[n] for n in names], dtype=np.intp),
+            names=distinct,
+            current=np.array([s.current for s in lines], dtype=np.float64),
+            prior_total=np.array([s.prior_total for s in lines], dtype=np.float64),
+            prior_same_days=np.array([_or_nan(s.prior_same_days) for s in lines], np.float64),
+            current_charges=np.array([_or_nan(s.current_charges) for s in lines], np.float64),
+        ),
+        errors=errors,
+        sources=sources,
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class Aggregates:
+    """What a SQL-speaking source's two GROUP BY queries return, as arrays: daily totals per
+    customer id and day, and totals per customer id and service line. Ids index `names`."""
+
+    names: tuple[str, ...]
+    customer: Ints
+    day: NDArray[np.datetime64]
+    amount: Floats
+    line_customer: Ints
+    service: NDArray[np.object_]
+    line_current: Floats
+    line_prior_total: Floats
+    line_prior_same_days: Floats
+    line_charges: Floats
+
+
+# Amounts are exact to 1/10,000 of a unit (the sources' DECIMAL(18, 4) sums).
+UNITS = 10_000
+
+
+def from_aggregates(
+    source: SourceName,
+    found: Aggregates,
+    keys: Sequence[str],
+    start: date,
+    end: date,
+    windows: Mapping[str, tuple[date, date]],
+    errors: Mapping[str, str],
+) -> RevenueColumns:
+    """Columns for `keys` (those in `errors` could not be had) with days `start`..`end`.
+    Each named window's total (`windows`: current, prior_total, prior_same_days) is summed in
+    integer units of 1/10,000, so it is exact whatever order the days came in."""
+    row_of = np.full(len(found.names), -1, dtype=np.intp)
+    position = {name: i for i, name in enumerate(found.names)}
+    for row, key in enumerate(keys):
+        if key in position:
+            row_of[position[key]] = row
+    width = (end - start).days + 1
+    offset = (found.day - np.datetime64(start, "D")).astype(np.intp)
+    rows_of_days = row_of[found.customer]
+    kept = (rows_of_days >= 0) & (offset >= 0) & (offset < width)
+    daily = np.zeros((len(keys), width))
+    mask = np.zeros((len(keys), width), dtype=np.bool_)
+    daily[rows_of_days[kept], offset[kept]] = found.amount[kept]
+    mask[rows_of_days[kept], offset[kept]] = True
+    units = np.rint(daily * UNITS).astype(np.int64)
+    totals = {
+        name: units[:, (first - start).days : (last - start).days + 1].sum(axis=1) / UNITS
+        for name, (first, last) in windows.items()
+    }
+    failed = {row: why for row, key in enumerate(keys) if (why := errors.get(key))}
+    for row in failed:
+        for total in totals.values():
+            total[row] = np.nan
+    line_rows = row_of[found.line_customer]
+    lines = line_rows >= 0
+    names, name_id = np.unique(found.service[lines].astype(str), return_inverse=True)
+    owner = line_rows[lines]
+    order = np.lexsort((name_id, owner))
+    return RevenueColumns(
+        source=source,
+        keys=tuple(keys),
+        start=start,
+        daily=daily,
+        rows=mask,
+        current=totals["current"],
+        prior_total=totals["prior_total"],
+        prior_same_days=totals["prior_same_days"],
+        services=ServiceColumns(
+            owner=owner[order],
+            name_id=name_id.astype(np.intp)[order],
+            names=tuple(str(n) for n in names),
+            current=found.line_current[lines][order],
+            prior_total=found.line_prior_total[lines][order],
+            prior_same_days=found.line_prior_same_days[lines][order],
+            current_charges=found.line_charges[lines][order],
+        ),
+        errors=failed,
+    )
