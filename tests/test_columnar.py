@@ -27,6 +27,7 @@ from spend_monitor.domain.digest import assess, assess_book
 from spend_monitor.domain.models import (
     Customer,
     CustomerRevenue,
+    DriverLines,
     MethodChoice,
     ServiceRevenue,
     Thresholds,
@@ -48,7 +49,7 @@ def close(a: Any, b: Any, where: str = "") -> None:
         assert type(a) is type(b), where
         for name in type(a).model_fields:
             close(getattr(a, name), getattr(b, name), f"{where}.{name}")
-    elif isinstance(a, tuple | list):
+    elif isinstance(a, tuple | list | DriverLines):
         assert len(a) == len(b), f"{where}: {a} != {b}"
         for i, (x, y) in enumerate(zip(a, b, strict=True)):
             close(x, y, f"{where}[{i}]")

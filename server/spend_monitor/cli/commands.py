@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,7 @@ from ..app.requests import (
 from ..app.services import Services
 from ..domain.backtest import BacktestReport
 from ..errors import EXIT_OK, EXIT_PARTIAL, ConfigError, UsageError
-from ..render import RENDERERS
+from ..render import render_chunks
 from ..render.text import render_rollup_text
 
 Command = Callable[[argparse.Namespace, Services], Awaitable[int]]
@@ -66,13 +66,18 @@ def check_output(output: Path | None) -> None:
         ) from None
 
 
-def emit(text: str, output: Path | None) -> None:
+def emit(text: str | Iterable[str], output: Path | None) -> None:
+    """Write the text, or its pieces one after another, to stdout or `output`."""
+    chunks = (text,) if isinstance(text, str) else text
     if output is None:
-        sys.stdout.write(text)
+        for chunk in chunks:
+            sys.stdout.write(chunk)
         return
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(text, encoding="utf-8")
+        with output.open("w", encoding="utf-8") as sink:
+            for chunk in chunks:
+                sink.write(chunk)
     except OSError as exc:
         raise ConfigError(f"cannot write {output}: {exc.strerror}", "check --output") from None
 
@@ -105,7 +110,7 @@ async def digest(args: argparse.Namespace, services: Services) -> int:
             args.output,
         )
     else:
-        emit(RENDERERS[args.format](run.digest), args.output)
+        emit(render_chunks(args.format, run.digest), args.output)
     if args.output:
         note(f"digest written to {args.output}")
     if args.charts:

@@ -13,7 +13,15 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .columns import Floats, Mask, ServiceColumns
-from .models import CustomerRevenue, Driver, DriverKind, PaceMethod, ServiceRevenue, Thresholds
+from .models import (
+    CustomerRevenue,
+    Driver,
+    DriverKind,
+    DriverLines,
+    PaceMethod,
+    ServiceRevenue,
+    Thresholds,
+)
 from .pacing import baseline, change_pct
 from .periods import Period
 
@@ -78,27 +86,21 @@ class Drivers:
     order: NDArray[np.intp]
     bounds: NDArray[np.intp]
 
-    def of(self, row: int) -> list[dict[str, object]]:
-        """Row `row`'s drivers as the fields of `Driver`, for a `Pace` to validate at once."""
+    def of(self, row: int) -> DriverLines:
+        """Row `row`'s drivers, as plain tuples (no `Driver` is built until one is read)."""
         if row + 1 >= len(self.bounds):
-            return []
+            return DriverLines()
         lines = self.order[self.bounds[row] : self.bounds[row + 1]].tolist()
         names = self.services.names
         name_id, current, base, prior, kind = self._lists
-        return [
-            {
-                "service": names[name_id[j]],
-                "current": current[j],
-                "baseline": base[j],
-                "prior_total": prior[j],
-                "delta": current[j] - base[j],
-                "kind": kind[j],
-            }
-            for j in lines
-        ]
+        return DriverLines(
+            (names[name_id[j]], current[j], base[j], prior[j], kind[j]) for j in lines
+        )
 
     @cached_property
-    def _lists(self) -> tuple[list[int], list[float], list[float], list[float], list[str]]:
+    def _lists(
+        self,
+    ) -> tuple[list[int], list[float], list[float], list[float], list[DriverKind]]:
         """The columns as Python lists: reading one value from a list costs a tenth of
         reading it from an array."""
         return (

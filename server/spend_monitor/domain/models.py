@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Literal, overload
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    GetCoreSchemaHandler,
+    PlainSerializer,
+    SerializationInfo,
+    model_validator,
+)
+from pydantic_core import core_schema
 
 SourceName = Literal["tableau", "a2a", "local", "sql"]
 ChannelName = Literal["slack", "telegram"]
@@ -158,6 +168,98 @@ class Driver(Frozen):
     )
 
 
+# One service line's move as plain values: service, current, baseline, prior total, kind.
+DriverLine = tuple[str, float, float, float, DriverKind]
+
+
+class DriverLines(Sequence[Driver]):
+    """A customer's drivers held as plain tuples and made `Driver`s when read: a book of
+    50,000 customers has half a million lines, most never read one by one (the JSON dump
+    writes them straight from the tuples)."""
+
+    __slots__ = ("lines",)
+
+    def __init__(self, lines: Iterable[DriverLine] = ()) -> None:
+        self.lines = tuple(lines)
+
+    @classmethod
+    def of(cls, drivers: Iterable[Driver]) -> DriverLines:
+        return cls((d.service, d.current, d.baseline, d.prior_total, d.kind) for d in drivers)
+
+    @property
+    def kinds(self) -> tuple[DriverKind, ...]:
+        """Each line's kind, without building a `Driver`."""
+        return tuple(line[4] for line in self.lines)
+
+    @staticmethod
+    def _driver(line: DriverLine) -> Driver:
+        service, current, base, prior, kind = line
+        return Driver(
+            service=service,
+            current=current,
+            baseline=base,
+            prior_total=prior,
+            delta=current - base,
+            kind=kind,
+        )
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    @overload
+    def __getitem__(self, index: int) -> Driver: ...
+    @overload
+    def __getitem__(self, index: slice) -> DriverLines: ...
+    def __getitem__(self, index: int | slice) -> Driver | DriverLines:
+        if isinstance(index, slice):
+            return DriverLines(self.lines[index])
+        return self._driver(self.lines[index])
+
+    def __iter__(self) -> Iterator[Driver]:
+        return map(self._driver, self.lines)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, DriverLines):
+            return self.lines == other.lines
+        if isinstance(other, Sequence):
+            return tuple(self) == tuple(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self.lines)
+
+    def __repr__(self) -> str:
+        return f"DriverLines({list(self)!r})"
+
+    def _dump(self, info: SerializationInfo) -> object:
+        dumped = [
+            {
+                "service": service,
+                "current": round(current, 2),
+                "baseline": round(base, 2),
+                "prior_total": round(prior, 2),
+                "delta": round(current - base, 2),
+                "kind": kind,
+            }
+            for service, current, base, prior, kind in self.lines
+        ]
+        return dumped if info.mode_is_json() else tuple(dumped)
+
+    @classmethod
+    def __get_pydantic_core_schema__(
+        cls, source: object, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        items = handler.generate_schema(tuple[Driver, ...])
+        wrapped = core_schema.no_info_after_validator_function(cls.of, items)
+        return core_schema.json_or_python_schema(
+            json_schema=wrapped,
+            python_schema=core_schema.union_schema([core_schema.is_instance_schema(cls), wrapped]),
+            serialization=core_schema.plain_serializer_function_ser_schema(
+                cls._dump, info_arg=True
+            ),
+        )
+
+
 class Pace(Frozen):
     """One customer's pace and every number behind it, so any figure can be replayed."""
 
@@ -185,7 +287,9 @@ class Pace(Frozen):
     error: str | None = Field(None, description="Why the data is unavailable.")
     note: str | None = Field(None, description="Why the flag is what it is, when not obvious.")
     big_mover: bool = Field(False, description="The move is at least thresholds.big_mover_pct.")
-    drivers: tuple[Driver, ...] = Field((), description="Service lines, largest dollar move first.")
+    drivers: DriverLines = Field(
+        DriverLines(), description="Service lines, largest dollar move first."
+    )
     recent: tuple[Rounded, ...] = Field(
         (),
         description="Revenue of the last 14 days through data_through, in dollars (empty for "

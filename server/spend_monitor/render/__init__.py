@@ -1,10 +1,10 @@
 """Turn one `Digest` into text for each destination: one layout, a style per destination."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Literal
 
 from ..domain.models import Digest
-from .json import digest_json, render_json
+from .json import digest_json, json_chunks, render_json
 from .layout import Section, Style, layout
 from .markdown import render_markdown
 from .text import render_text
@@ -16,6 +16,13 @@ RENDERERS: dict[DigestFormat, Callable[[Digest], str]] = {
     "json": render_json,
 }
 
+
+def render_chunks(format: DigestFormat, digest: Digest) -> Iterable[str]:
+    """The digest in `format`, in pieces to write one after another (JSON streams a whole
+    book customer by customer)."""
+    return json_chunks(digest) if format == "json" else (RENDERERS[format](digest),)
+
+
 __all__ = [
     "RENDERERS",
     "DigestFormat",
@@ -23,6 +30,7 @@ __all__ = [
     "Style",
     "digest_json",
     "layout",
+    "render_chunks",
     "render_json",
     "render_markdown",
     "render_text",

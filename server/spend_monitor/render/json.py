@@ -9,6 +9,8 @@ time json.dumps took over a dict built first, and no second copy of the book in 
 from __future__ import annotations
 
 import json
+import textwrap
+from collections.abc import Iterator
 from typing import Any
 
 from ..domain.models import Digest
@@ -28,8 +30,29 @@ CONTRACT: set[str] = {
 }
 
 
+EMPTY_CUSTOMERS = '"customers": []'
+
+
 def render_json(digest: Digest) -> str:
-    return digest.model_dump_json(include=CONTRACT, indent=2) + "\n"
+    return "".join(json_chunks(digest))
+
+
+def json_chunks(digest: Digest) -> Iterator[str]:
+    """The contract in pieces, one customer at a time, so a book of 50,000 customers is
+    never one string in memory; joined, the bytes pydantic writes for the whole digest."""
+    head, tail = (
+        digest.model_copy(update={"customers": ()})
+        .model_dump_json(include=CONTRACT, indent=2)
+        .split(EMPTY_CUSTOMERS)
+    )
+    if not digest.customers:
+        yield head + EMPTY_CUSTOMERS + tail + "\n"
+        return
+    yield head + '"customers": [\n'
+    for i, pace in enumerate(digest.customers):
+        text = pace.model_dump_json(indent=2)
+        yield ("" if i == 0 else ",\n") + textwrap.indent(text, "    ")
+    yield "\n  ]" + tail + "\n"
 
 
 def digest_json(digest: Digest) -> dict[str, Any]:

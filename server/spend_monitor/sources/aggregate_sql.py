@@ -63,35 +63,39 @@ FROM (SELECT DISTINCT customer FROM revenue
 
 _NAMES = "SELECT customer FROM " + _IDS + " ORDER BY id"
 
+# Grouped on the keys first, then numbered: the join touches one row per group, not per row.
 _DAILY = (
-    "SELECT ids.id AS customer, r.date AS date, "
-    + exact_sum("r.amount")
+    """SELECT ids.id AS customer, a.date AS date, a.amount AS amount
+FROM (SELECT customer, date, """
+    + exact_sum("amount")
     + """ AS amount
-FROM (SELECT date, customer, amount FROM revenue
-      WHERE date BETWEEN :history_start AND :through{customer_filter}) AS r
+      FROM revenue
+      WHERE date BETWEEN :history_start AND :through{customer_filter}
+      GROUP BY customer, date) AS a
 JOIN """
     + _IDS
-    + """ ON r.customer = ids.customer
-GROUP BY ids.id, r.date
+    + """ ON a.customer = ids.customer
 """
 )
 
 _SERVICES = (
-    "SELECT ids.id AS customer, r.service AS service, "
-    + exact_sum("CASE WHEN r.date >= :current_start THEN r.amount ELSE 0 END")
+    """SELECT ids.id AS customer, a.service AS service, a.current AS current,
+       a.prior_total AS prior_total, a.prior_same_days AS prior_same_days, a.charges AS charges
+FROM (SELECT customer, service, """
+    + exact_sum("CASE WHEN date >= :current_start THEN amount ELSE 0 END")
     + " AS current, "
-    + exact_sum("CASE WHEN r.date < :current_start THEN r.amount ELSE 0 END")
+    + exact_sum("CASE WHEN date < :current_start THEN amount ELSE 0 END")
     + " AS prior_total, "
-    + exact_sum("CASE WHEN r.date <= :prior_same_end THEN r.amount ELSE 0 END")
+    + exact_sum("CASE WHEN date <= :prior_same_end THEN amount ELSE 0 END")
     + " AS prior_same_days, "
-    + exact_sum("CASE WHEN r.date >= :current_start AND r.amount > 0 THEN r.amount ELSE 0 END")
+    + exact_sum("CASE WHEN date >= :current_start AND amount > 0 THEN amount ELSE 0 END")
     + """ AS charges
-FROM (SELECT date, customer, service, amount FROM revenue
-      WHERE date BETWEEN :window_start AND :through{customer_filter}) AS r
+      FROM revenue
+      WHERE date BETWEEN :window_start AND :through{customer_filter}
+      GROUP BY customer, service) AS a
 JOIN """
     + _IDS
-    + """ ON r.customer = ids.customer
-GROUP BY ids.id, r.service
+    + """ ON a.customer = ids.customer
 """
 )
 

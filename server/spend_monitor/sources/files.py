@@ -56,6 +56,9 @@ _NOT_TEXT = {
 SAVE_AS_CSV = "save it as CSV UTF-8 (comma delimited) and point local.path at it"
 
 
+DUCKDB_MEMORY = "1GB"
+
+
 def _ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
@@ -317,6 +320,11 @@ class LocalFileSource:
         with tempfile.TemporaryDirectory(prefix="spend-monitor-") as scratch:
             con = self._connect(Path(scratch))
             try:
+                # DuckDB's memory, capped (its default is most of the machine's): past it,
+                # aggregates spill to the scratch dir. Lower caps spill at 50,000 customers
+                # and cost seconds without lowering the peak (docs/performance.md).
+                con.execute(f"SET temp_directory = '{scratch}'")
+                con.execute(f"SET memory_limit = '{DUCKDB_MEMORY}'")
                 self._check_rows(con)
                 if not self._is_parquet:
                     _read_once(con, Path(scratch) / "typed.parquet")

@@ -1,0 +1,28 @@
+"""`--format json` is written customer by customer (issue 19: a book of 50,000 customers is
+never one string in memory); the pieces joined are exactly what pydantic writes at once."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from spend_monitor.demo import demo_config, write_demo
+from spend_monitor.launch import embedded
+from spend_monitor.render.json import CONTRACT, json_chunks
+
+pytestmark = pytest.mark.anyio
+AS_OF = date(2026, 11, 24)
+
+
+async def test_the_streamed_json_is_byte_for_byte_the_one_shot_json(tmp_path: Path) -> None:
+    files = write_demo(tmp_path, AS_OF)
+    async with embedded(demo_config(files), AS_OF) as services:
+        digest = (await services.book.run(AS_OF)).digest
+    for case in (digest, digest.model_copy(update={"customers": digest.customers[:1]})):
+        chunks = list(json_chunks(case))
+        assert len(chunks) == len(case.customers) + 2
+        assert "".join(chunks) == case.model_dump_json(include=CONTRACT, indent=2) + "\n"
+    empty = digest.model_copy(update={"customers": ()})
+    assert "".join(json_chunks(empty)) == empty.model_dump_json(include=CONTRACT, indent=2) + "\n"
