@@ -39,9 +39,13 @@ from .models import (
 from .pacing import Paces, held_back_note, pace_for, paces_for, status_words
 from .periods import Period
 from .rhythm import (
+    CHANGE_WINDOW_DAYS,
+    ChangePoint,
+    ChangePoints,
     Projections,
     Rhythm,
     Rhythms,
+    change_points,
     change_started,
     project,
     projections,
@@ -125,7 +129,8 @@ def assess(
     if pace.flag == "new" and history(revenue.daily, period, since) == "returning":
         update |= _returning_fields(period, thresholds)
     if _alerted_move(pace.flag, pace.big_mover) and revenue.daily:
-        update |= _change_fields(revenue.daily, pace.current or 0.0, period, rhythm)
+        shift = change_started(revenue.daily, period.data_through)
+        update |= _change_fields(shift, pace.current or 0.0, period, rhythm)
     return pace.model_copy(update=update)
 
 
@@ -155,9 +160,8 @@ def _alerted_move(flag: str, big_mover: bool) -> bool:
 
 
 def _change_fields(
-    daily: Mapping[date, float], current: float, period: Period, rhythm: Rhythm | None
+    shift: ChangePoint | None, current: float, period: Period, rhythm: Rhythm | None
 ) -> dict[str, object]:
-    shift = change_started(daily, period.data_through)
     if shift is None:
         return {}
     after = project(current, period, rhythm, level=shift.after)
@@ -190,6 +194,19 @@ class _Book:
     projections: Projections
     drivers: Drivers
     recent: Floats
+    changes: ChangePoints
+
+    def change_point(self, row: int) -> ChangePoint | None:
+        changes = self.changes
+        if changes.unsure[row]:
+            return change_started(self.columns.daily_of(row), self.period.data_through)
+        if not changes.found[row]:
+            return None
+        return ChangePoint(
+            day=changes.day[row],
+            before=float(changes.before[row]),
+            after=float(changes.after[row]),
+        )
 
     def pace(self, customer: Customer) -> Pace:
         """One customer's `Pace`, as `assess` would give it."""
@@ -253,8 +270,7 @@ class _Book:
         if flag == "new" and self.cover.returning[row]:
             fields |= _returning_fields(period, self.thresholds)
         if _alerted_move(flag, bool(paces.big_mover[row])) and daily:
-            rhythm = self.rhythms.of(row)
-            fields |= _change_fields(columns.daily_of(row), current, period, rhythm)
+            fields |= _change_fields(self.change_point(row), current, period, self.rhythms.of(row))
         return Pace.model_validate(fields)
 
 
@@ -306,6 +322,12 @@ def assess_book(
         recent=columns.window(
             period.data_through - timedelta(days=SPARK_DAYS - 1), period.data_through
         )[0],
+        changes=change_points(
+            columns.window(
+                period.data_through - timedelta(days=CHANGE_WINDOW_DAYS - 1), period.data_through
+            )[0],
+            period.data_through,
+        ),
     )
     return [book.pace(customer) for customer in customers]
 

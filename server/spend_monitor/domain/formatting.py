@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import date
 
 
@@ -41,6 +42,7 @@ def month_name(day: date) -> str:
     return f"{day:%B}"
 
 
+@functools.cache
 def month_abbr(day: date) -> str:
     return f"{day:%b}"
 

@@ -283,3 +283,52 @@ def change_started(daily: Mapping[date, float], end: date) -> ChangePoint | None
     return ChangePoint(
         day=days[cut], before=sum(before) / len(before), after=sum(after) / len(after)
     )
+
+
+@dataclass(frozen=True, eq=False)
+class ChangePoints:
+    """`change_started` for some rows at once: where `found`, the step's day and the daily
+    means before and after it; `unsure` rows (several splits within rounding of the best)
+    are left to the one-customer rule, which scores those splits exactly."""
+
+    day: list[date]
+    before: Floats
+    after: Floats
+    found: Mask
+    unsure: Mask
+
+
+def change_points(values: Floats, end: date) -> ChangePoints:
+    """`change_started` over rows of the last CHANGE_WINDOW_DAYS daily totals ending on `end`
+    (zero where no rows), with the same running sums added in the same order."""
+    rows, width = values.shape
+    days = _days(end - timedelta(days=width - 1), end)
+    first, last = MIN_SEGMENT_DAYS, width - MIN_SEGMENT_DAYS
+    if rows == 0 or last < first:
+        nothing = np.zeros(rows, dtype=np.bool_)
+        return ChangePoints([], np.zeros(rows), np.zeros(rows), nothing, nothing)
+    centre = np.cumsum(values, axis=1)[:, -1] / width
+    shifted = values - centre[:, None]
+    run = np.cumsum(shifted, axis=1)
+    run_sq = np.cumsum(shifted * shifted, axis=1)
+    total, total_sq = run[:, -1:], run_sq[:, -1:]
+    i = np.arange(first, last + 1)
+    run, run_sq = run[:, i - 1], run_sq[:, i - 1]
+    rest, rest_sq = total - run, total_sq - run_sq
+    errors = run_sq - run * run / i + rest_sq - rest * rest / (width - i)
+    slack = 1e-9 * (errors.max(axis=1) + 1.0)
+    close = errors <= errors.min(axis=1)[:, None] + slack[:, None]
+    cut = i[close.argmax(axis=1)]
+    rowsel = np.arange(rows)
+    before = np.cumsum(values, axis=1)[rowsel, cut - 1] / cut
+    # Summed from the cut on, in order, as the one-customer rule adds them (zeros before
+    # the cut add nothing).
+    later = np.arange(width)[None, :] >= cut[:, None]
+    after = np.cumsum(np.where(later, values, 0.0), axis=1)[:, -1] / (width - cut)
+    return ChangePoints(
+        day=[days[c] for c in cut.tolist()],
+        before=before,
+        after=after,
+        found=np.asarray(values.any(axis=1)),
+        unsure=np.asarray(close.sum(axis=1) > 1),
+    )

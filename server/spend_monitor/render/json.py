@@ -9,7 +9,6 @@ time json.dumps took over a dict built first, and no second copy of the book in 
 from __future__ import annotations
 
 import json
-import textwrap
 from collections.abc import Iterator
 from typing import Any
 
@@ -50,8 +49,10 @@ def json_chunks(digest: Digest) -> Iterator[str]:
         return
     yield head + '"customers": [\n'
     for i, pace in enumerate(digest.customers):
-        text = pace.model_dump_json(indent=2)
-        yield ("" if i == 0 else ",\n") + textwrap.indent(text, "    ")
+        # Four spaces before every line (pretty JSON has no empty line: a newline inside a
+        # string is written \n).
+        text = "    " + pace.model_dump_json(indent=2).replace("\n", "\n    ")
+        yield text if i == 0 else ",\n" + text
     yield "\n  ]" + tail + "\n"
 
 
