@@ -35,7 +35,8 @@ Novelty = Literal["new", "ongoing", "reopened"]
 
 
 # Computed with full precision, shown in cents (and percent to two decimals) when serialized.
-Rounded = Annotated[float, PlainSerializer(lambda v: round(v, 2), return_type=float)]
+# A move of a billionth of a cent is shown as 0.0, never -0.0.
+Rounded = Annotated[float, PlainSerializer(lambda v: round(v, 2) + 0.0, return_type=float)]
 
 
 class Frozen(BaseModel):
@@ -235,10 +236,10 @@ class DriverLines(Sequence[Driver]):
         dumped = [
             {
                 "service": service,
-                "current": round(current, 2),
-                "baseline": round(base, 2),
-                "prior_total": round(prior, 2),
-                "delta": round(current - base, 2),
+                "current": round(current, 2) + 0.0,
+                "baseline": round(base, 2) + 0.0,
+                "prior_total": round(prior, 2) + 0.0,
+                "delta": round(current - base, 2) + 0.0,
                 "kind": kind,
             }
             for service, current, base, prior, kind in self.lines
