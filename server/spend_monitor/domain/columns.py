@@ -25,6 +25,15 @@ Ints = NDArray[np.intp]
 Mask = NDArray[np.bool_]
 
 
+def last_true(mask: Mask) -> Ints:
+    """Each row's last True column, -1 where none."""
+    width = mask.shape[1]
+    if width == 0:
+        return np.full(mask.shape[0], -1, dtype=np.intp)
+    found = mask.any(axis=1)
+    return np.where(found, width - 1 - mask[:, ::-1].argmax(axis=1), -1)
+
+
 def _maybe(value: float) -> float | None:
     return None if math.isnan(value) else value
 
@@ -357,6 +366,11 @@ class Aggregates:
 UNITS = 10_000
 
 
+def _exact_sums(amounts: Floats) -> Floats:
+    """Each row's sum in integer units of 1/10,000: exact, whatever order days are added."""
+    return np.asarray(np.rint(amounts * UNITS).astype(np.int64).sum(axis=1) / UNITS)
+
+
 def from_aggregates(
     source: SourceName,
     found: Aggregates,
@@ -375,16 +389,17 @@ def from_aggregates(
         if key in position:
             row_of[position[key]] = row
     width = (end - start).days + 1
-    offset = (found.day - np.datetime64(start, "D")).astype(np.intp)
+    offset = (found.day - np.datetime64(start, "D")).astype(np.int32)
     rows_of_days = row_of[found.customer]
     kept = (rows_of_days >= 0) & (offset >= 0) & (offset < width)
+    at = (rows_of_days[kept], offset[kept])
     daily = np.zeros((len(keys), width))
     mask = np.zeros((len(keys), width), dtype=np.bool_)
-    daily[rows_of_days[kept], offset[kept]] = found.amount[kept]
-    mask[rows_of_days[kept], offset[kept]] = True
-    units = np.rint(daily * UNITS).astype(np.int64)
+    daily[at] = found.amount[kept]
+    mask[at] = True
+    del at, kept, offset, rows_of_days
     totals = {
-        name: units[:, (first - start).days : (last - start).days + 1].sum(axis=1) / UNITS
+        name: _exact_sums(daily[:, (first - start).days : (last - start).days + 1])
         for name, (first, last) in windows.items()
     }
     failed = {row: why for row, key in enumerate(keys) if (why := errors.get(key))}

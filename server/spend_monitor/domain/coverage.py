@@ -16,7 +16,7 @@ from typing import Literal
 
 import numpy as np
 
-from .columns import Floats, Ints, Mask, RevenueColumns
+from .columns import Floats, Ints, Mask, RevenueColumns, last_true
 from .formatting import format_amount, month_abbr, short_date
 from .models import Coverage, Frozen, SourceCoverage, Thresholds
 from .periods import Period, period_for
@@ -283,15 +283,6 @@ def covered_prior_note(through: date, period: Period) -> str:
     )
 
 
-def _last_true(mask: Mask) -> Ints:
-    """Each row's last True column, -1 where none."""
-    width = mask.shape[1]
-    if width == 0:
-        return np.full(mask.shape[0], -1, dtype=np.intp)
-    found = mask.any(axis=1)
-    return np.where(found, width - 1 - mask[:, ::-1].argmax(axis=1), -1)
-
-
 @dataclass(frozen=True, eq=False)
 class Coverages:
     """`customer_coverage`, `stopped` and `history` for every row of the book; days are
@@ -348,10 +339,10 @@ def coverages(
     current = slice(col(period.current_start), col(period.data_through) + 1)
     through_col = col(period.data_through)
     prior_days = rows[:, prior].sum(axis=1)
-    last_paid = _last_true(paid[:, : through_col + 1])
+    last_paid = last_true(paid[:, : through_col + 1])
     # prior_through: the prior month's rows end PRIOR_GAP_DAYS or more early, after revenue
     # on most of the days before.
-    last_prior = np.where(prior_days > 0, prior.start + _last_true(rows[:, prior]), -1)
+    last_prior = np.where(prior_days > 0, prior.start + last_true(rows[:, prior]), -1)
     gap = col(period.prior_end) - last_prior >= PRIOR_GAP_DAYS
     first_of_span = np.maximum(prior.start, last_prior - (HISTORY_DAYS - 1))
     running = np.concatenate([np.zeros((len(columns), 1), np.intp), paid.cumsum(axis=1)], axis=1)

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from ..domain.columns import Aggregates, Floats, Ints, from_aggregates
+from ..domain.columns import Aggregates, Floats, Ints, from_aggregates, last_true
 from ..domain.coverage import (
     ends_early,
     lookback_start,
@@ -65,7 +65,7 @@ _NAMES = "SELECT customer FROM " + _IDS + " ORDER BY id"
 
 # Grouped on the keys first, then numbered: the join touches one row per group, not per row.
 _DAILY = (
-    """SELECT ids.id AS customer, a.date AS date, a.amount AS amount
+    """SELECT CAST(ids.id AS INTEGER) AS customer, a.date AS date, a.amount AS amount
 FROM (SELECT customer, date, """
     + exact_sum("amount")
     + """ AS amount
@@ -79,7 +79,7 @@ JOIN """
 )
 
 _SERVICES = (
-    """SELECT ids.id AS customer, a.service AS service, a.current AS current,
+    """SELECT CAST(ids.id AS INTEGER) AS customer, a.service AS service, a.current AS current,
        a.prior_total AS prior_total, a.prior_same_days AS prior_same_days, a.charges AS charges
 FROM (SELECT customer, service, """
     + exact_sum("CASE WHEN date >= :current_start THEN amount ELSE 0 END")
@@ -224,18 +224,11 @@ def fetch_aggregates(
         for name, template in (("names", _NAMES), ("daily", _DAILY), ("services", _SERVICES))
     }
     found = _aggregates(query, columns or rows_as_columns(query), statements, params)
-    # Each customer's last day with rows, and who has rows in the compared months (the
-    # look-back only tells new from returning).
-    last = np.full(len(found.names), np.datetime64("NaT", "D"))
-    if len(found.customer):
-        order = np.argsort(found.day, kind="stable")
-        last[found.customer[order]] = found.day[order]
-    ends = {name: last[i].item() for i, name in enumerate(found.names)}
-    keys = (
-        wanted
-        if wanted is not None
-        else [name for name in found.names if ends[name] >= period.prior_start]
-    )
+    # Who has rows in the compared months (the look-back only tells new from returning).
+    last = np.full(len(found.names), np.datetime64("1970-01-01", "D"))
+    np.maximum.at(last, found.customer, found.day)
+    recent = last >= np.datetime64(period.prior_start, "D")
+    keys = wanted if wanted is not None else [found.names[i] for i in np.flatnonzero(recent)]
     known = sorted(found.names)
 
     def missing(key: str) -> str:
@@ -259,6 +252,11 @@ def fetch_aggregates(
         },
         {key: missing(key) for key in keys if key not in present},
     )
+    ends = {
+        key: revenue.day(int(column))
+        for key, column in zip(revenue.keys, last_true(revenue.rows).tolist(), strict=True)
+        if column >= 0
+    }
     coverage = coverage.model_copy(update={"ends_early": ends_early(ends, period)})
     return RevenueSnapshot(
         source=source,
