@@ -36,7 +36,14 @@ from .models import (
     Thresholds,
     Ticket,
 )
-from .pacing import Paces, held_back_note, pace_for, paces_for, status_words
+from .pacing import (
+    Paces,
+    held_back_note,
+    pace_for,
+    paces_for,
+    status_words,
+    unavailable_pace,
+)
 from .periods import Period
 from .rhythm import (
     CHANGE_WINDOW_DAYS,
@@ -220,16 +227,7 @@ class _Book:
             "days_elapsed": period.days_elapsed,
         }
         if row in columns.errors:
-            return Pace(
-                **common,
-                flag="unavailable",
-                status="data unavailable",
-                current=None,
-                prior_total=None,
-                baseline=None,
-                change_pct=None,
-                error=columns.errors[row],
-            )
+            return unavailable_pace(common, columns.errors[row])
         current = float(columns.current[row])
         base = float(paces.baseline[row])
         pct = _number(paces.change_pct[row])

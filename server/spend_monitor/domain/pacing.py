@@ -178,6 +178,22 @@ def paces_for(
     return Paces(method, why, base, pct, flag, moved, z, quiet, held, big)
 
 
+def unavailable_pace(common: dict[str, object], error: str | None) -> Pace:
+    """A customer whose data could not be had (`common`: who, method, source, days)."""
+    return Pace.model_validate(
+        common
+        | {
+            "flag": "unavailable",
+            "status": "data unavailable",
+            "current": None,
+            "prior_total": None,
+            "baseline": None,
+            "change_pct": None,
+            "error": error,
+        }
+    )
+
+
 def pace_for(
     customer: Customer,
     revenue: CustomerRevenue,
@@ -188,7 +204,7 @@ def pace_for(
 ) -> Pace:
     totals = revenue.totals
     method, why = resolve_method(requested, totals or revenue, rhythm)
-    common = {
+    common: dict[str, object] = {
         "name": customer.name,
         "display_name": customer.label,
         "method": method,
@@ -196,16 +212,7 @@ def pace_for(
         "days_elapsed": period.days_elapsed,
     }
     if totals is None:
-        return Pace(
-            **common,
-            flag="unavailable",
-            status="data unavailable",
-            current=None,
-            prior_total=None,
-            baseline=None,
-            change_pct=None,
-            error=revenue.error,
-        )
+        return unavailable_pace(common, revenue.error)
     ratio = weekday_ratio(rhythm, period) if rhythm is not None else None
     base = baseline(totals, period, method, ratio)
     pct = change_pct(totals.current, base)

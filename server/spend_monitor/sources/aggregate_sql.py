@@ -63,40 +63,35 @@ FROM (SELECT DISTINCT customer FROM revenue
 
 _NAMES = "SELECT customer FROM " + _IDS + " ORDER BY id"
 
-# Grouped on the keys first, then numbered: the join touches one row per group, not per row.
-_DAILY = (
-    """SELECT CAST(ids.id AS INTEGER) AS customer, a.date AS date, a.amount AS amount
-FROM (SELECT customer, date, """
-    + exact_sum("amount")
-    + """ AS amount
-      FROM revenue
-      WHERE date BETWEEN :history_start AND :through{customer_filter}
-      GROUP BY customer, date) AS a
-JOIN """
-    + _IDS
-    + """ ON a.customer = ids.customer
-"""
+
+def _numbered(columns: str, grouped: str) -> str:
+    """`grouped` (a GROUP BY with a `customer` column) with each customer's id in place of
+    its key: grouped on the keys first, then numbered, so the join touches one row per
+    group, not per row."""
+    return (
+        f"SELECT CAST(ids.id AS INTEGER) AS customer, {columns}\n"
+        f"FROM ({grouped}) AS a\n"
+        f"JOIN {_IDS} ON a.customer = ids.customer\n"
+    )
+
+
+_DAILY = _numbered(
+    "a.date AS date, a.amount AS amount",
+    f"SELECT customer, date, {exact_sum('amount')} AS amount FROM revenue "
+    "WHERE date BETWEEN :history_start AND :through{customer_filter} GROUP BY customer, date",
 )
 
-_SERVICES = (
-    """SELECT CAST(ids.id AS INTEGER) AS customer, a.service AS service, a.current AS current,
-       a.prior_total AS prior_total, a.prior_same_days AS prior_same_days, a.charges AS charges
-FROM (SELECT customer, service, """
-    + exact_sum("CASE WHEN date >= :current_start THEN amount ELSE 0 END")
-    + " AS current, "
-    + exact_sum("CASE WHEN date < :current_start THEN amount ELSE 0 END")
-    + " AS prior_total, "
-    + exact_sum("CASE WHEN date <= :prior_same_end THEN amount ELSE 0 END")
-    + " AS prior_same_days, "
-    + exact_sum("CASE WHEN date >= :current_start AND amount > 0 THEN amount ELSE 0 END")
-    + """ AS charges
-      FROM revenue
-      WHERE date BETWEEN :window_start AND :through{customer_filter}
-      GROUP BY customer, service) AS a
-JOIN """
-    + _IDS
-    + """ ON a.customer = ids.customer
-"""
+_SERVICES = _numbered(
+    "a.service AS service, a.current AS current, a.prior_total AS prior_total, "
+    "a.prior_same_days AS prior_same_days, a.charges AS charges",
+    "SELECT customer, service, "
+    f"{exact_sum('CASE WHEN date >= :current_start THEN amount ELSE 0 END')} AS current, "
+    f"{exact_sum('CASE WHEN date < :current_start THEN amount ELSE 0 END')} AS prior_total, "
+    f"{exact_sum('CASE WHEN date <= :prior_same_end THEN amount ELSE 0 END')} "
+    "AS prior_same_days, "
+    f"{exact_sum('CASE WHEN date >= :current_start AND amount > 0 THEN amount ELSE 0 END')} "
+    "AS charges FROM revenue "
+    "WHERE date BETWEEN :window_start AND :through{customer_filter} GROUP BY customer, service",
 )
 
 
