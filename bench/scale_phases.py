@@ -1,7 +1,7 @@
 """Where a digest's time and memory go (issue 19), in process: the same steps `spend-monitor
 digest --dry-run --format json` takes — fetch, compute, the text render and hash for
-posting once, the store record, the JSON render — each timed with perf_counter, with the
-process's peak RSS after each.
+posting once, the store record, the JSON written to a file piece by piece as the CLI
+writes it — each timed with perf_counter, with the process's peak RSS after each.
 
 `python bench/scale_phases.py FILE STATE_DB [--profile OUT]` prints one JSON line; with
 --profile it also writes the 25 costliest functions (cumulative) of a cProfile run to OUT.
@@ -38,7 +38,7 @@ async def phases(path: Path, state: Path) -> dict[str, Any]:
     from spend_monitor.app.publishing import content_hash
     from spend_monitor.config import parse_config
     from spend_monitor.launch import embedded
-    from spend_monitor.render import render_json, render_text
+    from spend_monitor.render import render_chunks, render_text
 
     out: dict[str, Any] = {"import_s": round(time.perf_counter() - STARTED, 3)}
     config = parse_config({"local": {"path": str(path)}, "state_path": str(state)}, "bench")
@@ -70,7 +70,13 @@ async def phases(path: Path, state: Path) -> dict[str, Any]:
                 )
             ),
         )
-        await step("render_json", lambda: now(lambda: render_json(run.digest)))
+
+        def write_json() -> None:
+            with (state.parent / "digest.json").open("w", encoding="utf-8") as sink:
+                for chunk in render_chunks("json", run.digest):
+                    sink.write(chunk)
+
+        await step("render_json", lambda: now(write_json))
     out["customers"] = len(run.digest.customers)
     out["state_mb"] = round(state.stat().st_size / 1e6, 1) if state.exists() else 0
     out["total_s"] = round(time.perf_counter() - STARTED, 3)
