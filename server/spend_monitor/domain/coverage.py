@@ -283,6 +283,10 @@ def covered_prior_note(through: date, period: Period) -> str:
     )
 
 
+# One set of "fields given" for every customer's Coverage (pydantic keeps one per model).
+_COVERAGE_FIELDS = set(Coverage.model_fields)
+
+
 @dataclass(frozen=True, eq=False)
 class Coverages:
     """`customer_coverage`, `stopped` and `history` for every row of the book; days are
@@ -302,7 +306,8 @@ class Coverages:
 
     def of(self, row: int, period: Period) -> Coverage:
         through = self.day(int(self.prior_through[row]))
-        return Coverage(
+        return Coverage.model_construct(
+            _COVERAGE_FIELDS,
             prior_days=int(self.prior_days[row]),
             current_days=int(self.current_days[row]),
             last_revenue_day=self.day(int(self.last_paid[row])),
@@ -345,7 +350,9 @@ def coverages(
     last_prior = np.where(prior_days > 0, prior.start + last_true(rows[:, prior]), -1)
     gap = col(period.prior_end) - last_prior >= PRIOR_GAP_DAYS
     first_of_span = np.maximum(prior.start, last_prior - (HISTORY_DAYS - 1))
-    running = np.concatenate([np.zeros((len(columns), 1), np.intp), paid.cumsum(axis=1)], axis=1)
+    running = np.concatenate(
+        [np.zeros((len(columns), 1), np.int32), paid.cumsum(axis=1, dtype=np.int32)], axis=1
+    )
     rowsel = np.arange(len(columns))
     active = running[rowsel, last_prior + 1] - running[rowsel, first_of_span]
     span = last_prior - first_of_span + 1

@@ -6,8 +6,10 @@ never `vanished`, however large its credit; one with no charges this month is.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from functools import cached_property
+from typing import get_args
 
 import numpy as np
 from numpy.typing import NDArray
@@ -17,6 +19,7 @@ from .models import (
     CustomerRevenue,
     Driver,
     DriverKind,
+    DriverLine,
     DriverLines,
     PaceMethod,
     ServiceRevenue,
@@ -73,6 +76,10 @@ def drivers_for(
     return tuple(sorted(drivers, key=lambda d: (-abs(d.delta), d.service)))
 
 
+# The kinds as the five literals (shared), not a fresh string per line read.
+KINDS: dict[str, DriverKind] = {kind: kind for kind in get_args(DriverKind)}
+
+
 @dataclass(frozen=True, eq=False)
 class Drivers:
     """`drivers_for` over every service line of the book; `order` lists the lines kept,
@@ -87,29 +94,33 @@ class Drivers:
     bounds: NDArray[np.intp]
 
     def of(self, row: int) -> DriverLines:
-        """Row `row`'s drivers, as plain tuples (no `Driver` is built until one is read)."""
+        """Row `row`'s drivers, read from the columns when wanted."""
+        vanished = row < len(self.vanished) and bool(self.vanished[row])
+        return DriverLines(read=functools.partial(self.lines_of, row), any_vanished=vanished)
+
+    def lines_of(self, row: int) -> tuple[DriverLine, ...]:
         if row + 1 >= len(self.bounds):
-            return DriverLines()
-        lines = self.order[self.bounds[row] : self.bounds[row + 1]].tolist()
+            return ()
+        lines = self.order[self.bounds[row] : self.bounds[row + 1]]
         names = self.services.names
-        name_id, current, base, prior, kind = self._lists
-        return DriverLines(
-            (names[name_id[j]], current[j], base[j], prior[j], kind[j]) for j in lines
+        return tuple(
+            zip(
+                [names[n] for n in self.services.name_id[lines].tolist()],
+                self.current[lines].tolist(),
+                self.baseline[lines].tolist(),
+                self.prior_total[lines].tolist(),
+                [KINDS[k] for k in self.kind[lines].tolist()],
+                strict=True,
+            )
         )
 
     @cached_property
-    def _lists(
-        self,
-    ) -> tuple[list[int], list[float], list[float], list[float], list[DriverKind]]:
-        """The columns as Python lists: reading one value from a list costs a tenth of
-        reading it from an array."""
-        return (
-            self.services.name_id.tolist(),
-            self.current.tolist(),
-            self.baseline.tolist(),
-            self.prior_total.tolist(),
-            self.kind.tolist(),
-        )
+    def vanished(self) -> Mask:
+        """Each customer row: does one of its lines shown vanish?"""
+        rows = np.zeros(len(self.bounds), dtype=np.bool_)
+        kept = self.order[self.kind[self.order] == "vanished"]
+        rows[self.services.owner[kept]] = True
+        return rows
 
 
 def drivers_over(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date
 from typing import Annotated, Literal, overload
 
@@ -174,23 +174,34 @@ DriverLine = tuple[str, float, float, float, DriverKind]
 
 
 class DriverLines(Sequence[Driver]):
-    """A customer's drivers held as plain tuples and made `Driver`s when read: a book of
-    50,000 customers has half a million lines, most never read one by one (the JSON dump
-    writes them straight from the tuples)."""
+    """A customer's drivers as plain tuples, made `Driver`s only when read. A book of 50,000
+    customers has half a million lines, most never read one by one: the whole book's lines
+    stay in its columns and each customer's are read from them on demand (`read`); the JSON
+    dump writes them straight from the tuples."""
 
-    __slots__ = ("lines",)
+    __slots__ = ("_lines", "_read", "any_vanished")
 
-    def __init__(self, lines: Iterable[DriverLine] = ()) -> None:
-        self.lines = tuple(lines)
+    def __init__(
+        self,
+        lines: Iterable[DriverLine] = (),
+        read: Callable[[], tuple[DriverLine, ...]] | None = None,
+        any_vanished: bool | None = None,
+    ) -> None:
+        self._lines = () if read is not None else tuple(lines)
+        self._read = read
+        if any_vanished is None:
+            any_vanished = any(line[4] == "vanished" for line in self._lines)
+        # Whether a line vanished, known without reading the lines (the watch list asks it
+        # of every customer).
+        self.any_vanished = any_vanished
+
+    @property
+    def lines(self) -> tuple[DriverLine, ...]:
+        return self._read() if self._read is not None else self._lines
 
     @classmethod
     def of(cls, drivers: Iterable[Driver]) -> DriverLines:
         return cls((d.service, d.current, d.baseline, d.prior_total, d.kind) for d in drivers)
-
-    @property
-    def kinds(self) -> tuple[DriverKind, ...]:
-        """Each line's kind, without building a `Driver`."""
-        return tuple(line[4] for line in self.lines)
 
     @staticmethod
     def _driver(line: DriverLine) -> Driver:

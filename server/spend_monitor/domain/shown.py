@@ -37,7 +37,7 @@ def _drivers(digest: Digest) -> tuple[list[tuple[Pace, Driver]], list[tuple[Pace
     for pace in digest.customers:
         rising = pace.big_mover and pace.flag == "growing" and not pace.snoozed
         falling = pace.big_mover and pace.flag == "declining" and not pace.snoozed
-        if not (rising or falling or "vanished" in pace.drivers.kinds):
+        if not (rising or falling or pace.drivers.any_vanished):
             continue
         for rank, driver in enumerate(pace.drivers):
             top = rank < DRIVERS_PER_CUSTOMER

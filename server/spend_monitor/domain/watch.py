@@ -81,7 +81,7 @@ def vanished_lines(paces: Iterable[Pace], period: Period) -> list[WatchItem]:
             evidence={"service": d.service, "prior_total": round(d.prior_total, 2)},
         )
         for p in paces
-        if "vanished" in p.drivers.kinds
+        if p.drivers.any_vanished
         for d in p.drivers
         if d.kind == "vanished"
     ]
