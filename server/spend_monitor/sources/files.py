@@ -243,7 +243,7 @@ class LocalFileSource:
     # -- DuckDB work, run in a worker thread -------------------------------------------------
 
     def _kind(self) -> str:
-        """ "parquet" or "csv" by the file's suffix, once the file is there."""
+        """The file's kind by its suffix ("parquet" or "csv"), once the file is there."""
         path = self.path
         lowered = path.name.lower()
         if not path.exists():
@@ -264,10 +264,9 @@ class LocalFileSource:
         """Point `revenue` at the file's rows, every row checked: a Parquet file as it is, a
         CSV as a typed Parquet copy in `scratch` — by DuckDB alone when it can, else by the
         strict pass, which names what is wrong."""
-
         typed = scratch / "typed.parquet"
         if self._kind() == "parquet":
-            self._parse(con, self._scan(con, "parquet", str(self.path)), "row_number() OVER ()")
+            self._parse(con, self._scan(con, "parquet", str(self.path)), "NULL")
             self._check_rows(con)
         elif not self._read_csv_fast(con, typed):
             normalized = scratch / "normalized.csv"
@@ -335,7 +334,8 @@ class LocalFileSource:
         self, con: duckdb.DuckDBPyConnection, raw: duckdb.DuckDBPyRelation, line: str
     ) -> None:
         """Views over `raw`: `parsed`, every row typed beside its raw date and amount and its
-        `line` (an SQL expression), and `revenue`, the four columns the queries read."""
+        `line` in the user's file (an SQL expression, NULL when there is none), and `revenue`,
+        the four columns the queries read."""
         types = dict(zip(raw.columns, (str(t) for t in raw.types), strict=True))
         wanted = self.columns.model_dump(include=set(FIELDS))
         missing = [f"{key} ({col!r})" for key, col in wanted.items() if col not in types]
@@ -388,14 +388,10 @@ class LocalFileSource:
         else:
             field, value = self.columns.customer, None
             fix = "every row needs a customer"
-        where = f"row {n}" + (f" (line {line})" if not self._is_parquet else "")
+        where = f"row {n}" + (f" (line {line})" if line is not None else "")
         shown = "empty" if value in (None, "") else repr(str(value))
         more = f"; {bad - 1} more bad row(s)" if bad > 1 else ""
         raise DataFileError(f"{self.path} {where}: {field} is {shown}{more}", fix)
-
-    @property
-    def _is_parquet(self) -> bool:
-        return self.path.name.lower().endswith(PARQUET_SUFFIXES)
 
     @contextmanager
     def _checked(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -404,7 +400,6 @@ class LocalFileSource:
         content, so the user's to fix: a DataFileError."""
         import duckdb
 
-        self._kind()
         with tempfile.TemporaryDirectory(prefix="spend-monitor-") as scratch:
             con = duckdb.connect()
             try:
