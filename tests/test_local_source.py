@@ -273,6 +273,11 @@ QUOTED_BREAK = '2026-01-04,Acme,"SMS\nbulk",1\n'  # one row over two lines
             HEAD + "2026-01-04,Acme,SMS,1\n2026-02-03,Ac\x00me,SMS,1\n",
             "line 3 holds binary data",
         ),
+        (
+            "revenue.csv",
+            HEAD + "2026-01-04,Acme,SMS,1\n2026-02-03\x00,Acme,SMS,1\n",
+            "line 3 holds binary data",
+        ),
         ("revenue.csv", HEAD + '2026-01-04,Acme,SMS,1\n2026-02-03,"Acme"x,SMS,1\n', "line 3: "),
     ],
 )
