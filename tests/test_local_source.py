@@ -307,6 +307,7 @@ WELL_FORMED = (
         ("revenue.csv", WELL_FORMED.removeprefix(HEAD), {"header": False}),
         ("revenue.csv.gz", WELL_FORMED, {}),
     ],
+    ids=["lf", "crlf", "bom", "tsv", "semicolons", "no-header", "gzip"],
 )
 async def test_a_well_formed_file_is_read_by_duckdb_alone(
     tmp_path, monkeypatch, name, content, options
