@@ -9,6 +9,7 @@ from spend_monitor.config import Columns, LocalConfig
 from spend_monitor.domain.drivers import drivers_for
 from spend_monitor.domain.models import Thresholds
 from spend_monitor.errors import DataFileError, SourceError
+from spend_monitor.sources import files
 from spend_monitor.sources.files import LocalFileSource
 
 pytestmark = pytest.mark.anyio
@@ -230,3 +231,114 @@ async def test_non_finite_parquet_amounts_are_rejected_with_the_row(tmp_path):
     )
     with pytest.raises(DataFileError, match=r"row 1: amount is 'nan'"):
         await fetch(parquet)
+
+
+HEAD = "date,customer,service,amount\n"
+QUOTED_BREAK = '2026-01-04,Acme,"SMS\nbulk",1\n'  # one row over two lines
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "expected"),
+    [
+        # A quoted line break before the bad row: lines are the file's, rows are rows.
+        (
+            "revenue.csv",
+            HEAD + QUOTED_BREAK + "2026-02-03,Acme,SMS,NaN\n",
+            "row 2 (line 4): amount is 'NaN'",
+        ),
+        (
+            "revenue.csv",
+            HEAD + QUOTED_BREAK + "2026-02-03,Acme,SMS\n",
+            "line 4 has 3 field(s), the header has 4",
+        ),
+        # CR LF, a byte-order mark and blank lines shift neither rows nor lines.
+        (
+            "revenue.csv",
+            (HEAD + "2026-01-04,Acme,SMS,1\n\n2026-02-03,,SMS,1\n").replace("\n", "\r\n"),
+            "row 2 (line 4): customer is empty",
+        ),
+        (
+            "revenue.csv",
+            "\ufeff" + HEAD + "2026-01-04,Acme,SMS,1\n2026-02-30,Acme,SMS,1\n",
+            "row 2 (line 3): date is '2026-02-30'",
+        ),
+        (
+            "revenue.tsv",
+            (HEAD + "2026-01-04,Acme,SMS,1\n2026-02-03,Acme,SMS,1,5\n").replace(",", "\t"),
+            "line 3 has 5 field(s), the header has 4",
+        ),
+        # Binary data in a row DuckDB reads without complaint is still named.
+        (
+            "revenue.csv",
+            HEAD + "2026-01-04,Acme,SMS,1\n2026-02-03,Ac\x00me,SMS,1\n",
+            "line 3 holds binary data",
+        ),
+        (
+            "revenue.csv",
+            HEAD + "2026-01-04,Acme,SMS,1\n2026-02-03\x00,Acme,SMS,1\n",
+            "line 3 holds binary data",
+        ),
+        ("revenue.csv", HEAD + '2026-01-04,Acme,SMS,1\n2026-02-03,"Acme"x,SMS,1\n', "line 3: "),
+    ],
+)
+async def test_errors_name_the_users_line_whatever_the_line_endings(
+    tmp_path, name, content, expected
+):
+    path = tmp_path / name
+    path.write_bytes(content.encode("utf-8"))
+    with pytest.raises(DataFileError) as caught:
+        await fetch(path)
+    assert f"{path} {expected}" in str(caught.value)
+
+
+WELL_FORMED = (
+    HEAD + "2026-01-03,Acme,SMS,100\n" + QUOTED_BREAK + "\n , , , \n2026-02-02,Acme,SMS,1\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "options"),
+    [
+        ("revenue.csv", WELL_FORMED, {}),
+        ("revenue.csv", WELL_FORMED.replace("\n", "\r\n"), {}),
+        ("revenue.csv", "\ufeff" + WELL_FORMED, {}),
+        ("revenue.tsv", WELL_FORMED.replace(",", "\t"), {}),
+        ("revenue.txt", WELL_FORMED.replace(",", ";"), {"delimiter": ";"}),
+        ("revenue.csv", WELL_FORMED.removeprefix(HEAD), {"header": False}),
+        ("revenue.csv.gz", WELL_FORMED, {}),
+    ],
+    ids=["lf", "crlf", "bom", "tsv", "semicolons", "no-header", "gzip"],
+)
+async def test_a_well_formed_file_is_read_by_duckdb_alone(
+    tmp_path, monkeypatch, name, content, options
+):
+    """The strict line-by-line pass (slow on millions of rows) runs only when something is
+    wrong; a well-formed file of any supported shape never needs it."""
+
+    def strict_pass(*args: object) -> list[str]:
+        raise AssertionError("the strict pass ran on a well-formed file")
+
+    monkeypatch.setattr(files, "normalize_csv", strict_pass)
+    path = tmp_path / name
+    data = content.encode("utf-8")
+    path.write_bytes(gzip.compress(data) if name.endswith(".gz") else data)
+    source = LocalFileSource(LocalConfig(path=path, **options))
+    acme = (await source.fetch(AS_OF, None)).customers["Acme"]
+    assert (acme.current, acme.prior_total) == (1, 101)
+    assert len(acme.services) == 2  # "SMS" and the one with a line break
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        HEAD.replace("\n", "\r\n") + "2026-01-03,Acme,SMS,100\n2026-02-02,Acme,SMS,1\r\n",
+        "\n\n" + HEAD + "2026-01-03,Acme,SMS,100\n2026-02-02,Acme,SMS,1\n",
+        HEAD + "2026-01-03,Acme,SMS,100\n\t,\t,,\n2026-02-02,Acme,SMS,1\n",
+    ],
+    ids=["mixed-line-endings", "blank-lines-before-header", "a-row-of-tabs"],
+)
+async def test_what_duckdb_will_not_read_the_strict_pass_reads(tmp_path, content):
+    path = tmp_path / "revenue.csv"
+    path.write_bytes(content.encode("utf-8"))
+    acme = (await fetch(path)).customers["Acme"]
+    assert (acme.current, acme.prior_total) == (1, 100)

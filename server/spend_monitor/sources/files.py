@@ -2,10 +2,12 @@
 
 Rows are (date, customer, service, amount); many rows per day and customer are summed in the
 database. Parsing is explicit, never sniffed (docs/configuration.md, "Reading local files"): a
-CSV is read by Python's csv module with the configured delimiter, header and decimal separator
-(UTF-8 with or without BOM, LF and CR LF in any mix) and handed to DuckDB as a plain copy that
-keeps each row's line number. Any failure is one DataFileError naming the file, the line or
-row and column, and the fix; a value that cannot be parsed is never dropped or read as 0.
+CSV is read by DuckDB with the configured delimiter, header and decimal separator, strictly, into
+a typed scratch Parquet file. Only when DuckDB or the row checks find anything amiss is the file
+read again line by line by Python's csv module (UTF-8 with or without BOM, LF and CR LF in any
+mix), which keeps each row's line number: that slow pass names the line, or reads a file DuckDB
+would not. Any failure is one DataFileError naming the file, the line or row and column, and
+the fix; a value that cannot be parsed is never dropped or read as 0.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import io
 import re
 import tempfile
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -46,6 +48,8 @@ _AMOUNT_PATTERN = {
     ".": r"^[-+]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?([eE][-+]?\d+)?$",
     ",": r"^[-+]?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?([eE][-+]?\d+)?$",
 }
+# The same shape at its barest — a sign, digits, a decimal part — read with no clean-up.
+_BARE_AMOUNT = {".": r"^-?\d+(\.\d+)?$", ",": r"^-?\d+(,\d+)?$"}
 _NOT_TEXT = {
     b"PK\x03\x04": "is a ZIP or Excel (.xlsx) file, not CSV",
     b"\xff\xfe": "is UTF-16 text, not UTF-8",
@@ -54,6 +58,8 @@ _NOT_TEXT = {
     b"PAR1": "is a Parquet file with a CSV name",
 }
 SAVE_AS_CSV = "save it as CSV UTF-8 (comma delimited) and point local.path at it"
+_AMOUNT_AMISS = "(amount IS NULL OR NOT isfinite(amount))"
+_BAD_ROW = f"date IS NULL OR {_AMOUNT_AMISS} OR customer IS NULL"
 
 
 # DuckDB's memory cap and threads for reading the file (docs/performance.md): lower caps
@@ -80,19 +86,27 @@ def _date_expr(column: str, type_name: str) -> str:
 
 
 def _amount_expr(column: str, type_name: str, decimal: str) -> str:
-    """A typed number as it is; text only when it matches the documented shape exactly."""
+    """A typed number as it is; text only when it matches the documented shape exactly. The
+    commonest shape, a bare number such as -1234.56, is tried first: it needs no clean-up, and
+    the whole check costs a CSV of millions of rows a second less."""
     if type_name in {"DOUBLE", "FLOAT", "BIGINT", "INTEGER", "HUGEINT", "SMALLINT"} or (
         type_name.startswith("DECIMAL")
     ):
         return f"CAST({column} AS DOUBLE)"
-    text = f"regexp_replace(CAST({column} AS VARCHAR), '[\\s$€£¥]', '', 'g')"
+    raw = f"CAST({column} AS VARCHAR)"
+    bare = f"replace({raw}, ',', '.')" if decimal == "," else raw
+    text = f"regexp_replace({raw}, '[\\s$€£¥]', '', 'g')"
     plain = (
         f"replace({text}, ',', '')"
         if decimal == "."
         else (f"replace(replace({text}, '.', ''), ',', '.')")
     )
-    pattern = _AMOUNT_PATTERN[decimal]
-    return f"CASE WHEN regexp_full_match({text}, '{pattern}') THEN TRY_CAST({plain} AS DOUBLE) END"
+    return (
+        f"CASE WHEN regexp_full_match({raw}, '{_BARE_AMOUNT[decimal]}') "
+        f"THEN TRY_CAST({bare} AS DOUBLE) "
+        f"WHEN regexp_full_match({text}, '{_AMOUNT_PATTERN[decimal]}') "
+        f"THEN TRY_CAST({plain} AS DOUBLE) END"
+    )
 
 
 def _missing_file(path: Path) -> DataFileError:
@@ -140,43 +154,34 @@ class _DecodedLines:
                 raise _NotUtf8(self.line, line[exc.start]) from None
 
 
-def normalize_csv(config: LocalConfig, out: Path) -> list[str]:
-    """Read the user's CSV strictly — UTF-8 with or without BOM, CRLF and LF line endings in
-    any mix, the configured delimiter and header — and write it as plain CSV for DuckDB, with
-    each row's line number in the user's file. Returns the column names."""
+def _delimiter(config: LocalConfig) -> str:
+    return config.delimiter or ("\t" if ".tsv" in config.path.name.lower() else ",")
+
+
+def _strict_rows(config: LocalConfig) -> Generator[tuple[int, list[str]], None, None]:
+    """The user's CSV read strictly — UTF-8 with or without BOM, CRLF and LF line endings in any
+    mix, the configured delimiter — as (line, fields) for every row that is not blank, the line
+    being where the row ends in the user's file. A file that is not text, a line that is not
+    UTF-8 or holds binary data, and a quoting error stop the read naming the line."""
     path = config.path
-    delimiter = config.delimiter or ("\t" if ".tsv" in path.name.lower() else ",")
-    line = rows = 0
-    names: list[str] | None = None if config.header else _positional(config)
+    line = 0
     try:
         with _open_bytes(path) as raw:
             head = raw.read(8)
         for magic, what in _NOT_TEXT.items():
             if head.startswith(magic):
                 raise DataFileError(f"{path} {what}", SAVE_AS_CSV)
-        with _open_bytes(path) as raw, out.open("w", encoding="utf-8", newline="") as sink:
+        with _open_bytes(path) as raw:
             numbered = _DecodedLines(raw)
-            reader = csv.reader(numbered, delimiter=delimiter, quotechar='"', strict=True)
-            writer = csv.writer(sink, lineterminator="\n")
-            if names is not None:
-                writer.writerow([LINE, *names])
-            for row in reader:
+            for row in csv.reader(
+                numbered, delimiter=_delimiter(config), quotechar='"', strict=True
+            ):
                 line = numbered.line
                 if not row or all(not cell.strip() for cell in row):
                     continue
                 if any("\x00" in cell for cell in row):
                     raise DataFileError(f"{path} line {line} holds binary data", SAVE_AS_CSV)
-                if names is None:
-                    names = [cell.strip() for cell in row]
-                    writer.writerow([LINE, *names])
-                    continue
-                if len(row) != len(names):
-                    raise DataFileError(
-                        f"{path} line {line} has {len(row)} field(s), the header has {len(names)}",
-                        f"check local.delimiter (now {delimiter!r}) and the quoting of that line",
-                    )
-                writer.writerow([line, *row])
-                rows += 1
+                yield line, row
     except _NotUtf8 as exc:
         raise DataFileError(
             f"{path} line {exc.line} is not UTF-8 text (byte 0x{exc.byte:02x})", SAVE_AS_CSV
@@ -187,11 +192,52 @@ def normalize_csv(config: LocalConfig, out: Path) -> list[str]:
         ) from None
     except (OSError, EOFError, zlib.error) as exc:
         raise DataFileError(f"cannot read {path}: {_first_line(exc)}", SAVE_AS_CSV) from None
+
+
+def normalize_csv(config: LocalConfig, out: Path) -> list[str]:
+    """Read the user's CSV strictly (`_strict_rows`), check every row has the header's number
+    of fields, and write it as plain CSV for DuckDB with each row's line number in the user's
+    file. Returns the column names. The slow pass: run only when DuckDB alone found a problem."""
+    path = config.path
+    rows = 0
+    names: list[str] | None = None if config.header else _positional(config)
+    with out.open("w", encoding="utf-8", newline="") as sink:
+        writer = csv.writer(sink, lineterminator="\n")
+        if names is not None:
+            writer.writerow([LINE, *names])
+        for line, row in _strict_rows(config):
+            if names is None:
+                names = [cell.strip() for cell in row]
+                writer.writerow([LINE, *names])
+                continue
+            if len(row) != len(names):
+                raise DataFileError(
+                    f"{path} line {line} has {len(row)} field(s), the header has {len(names)}",
+                    f"check local.delimiter (now {_delimiter(config)!r}) and the quoting of "
+                    "that line",
+                )
+            writer.writerow([line, *row])
+            rows += 1
     if names is None or (rows == 0 and not config.header):
         raise DataFileError(f"{path} is empty", "export the revenue data into it")
     if rows == 0:
         raise DataFileError(f"{path} has a header but no data rows", "export the data into it")
     return names
+
+
+def _plain_names(config: LocalConfig) -> list[str] | None:
+    """The column names when DuckDB can read the file alone: its first row on line 1 (the
+    header, if there is one) and the names unique and not empty; else None. The first row is
+    read strictly, so a file that is not text stops here with its own message."""
+    rows = _strict_rows(config)
+    try:
+        first = next(rows, None)
+    finally:
+        rows.close()
+    if first is None or first[0] != 1:
+        return None
+    names = [cell.strip() for cell in first[1]] if config.header else _positional(config)
+    return names if all(names) and len(set(names)) == len(names) else None
 
 
 def _positional(config: LocalConfig) -> list[str]:
@@ -213,9 +259,8 @@ class LocalFileSource:
 
     # -- DuckDB work, run in a worker thread -------------------------------------------------
 
-    def _connect(self, scratch: Path) -> duckdb.DuckDBPyConnection:
-        import duckdb
-
+    def _kind(self) -> str:
+        """The file's kind by its suffix ("parquet" or "csv"), once the file is there."""
         path = self.path
         lowered = path.name.lower()
         if not path.exists():
@@ -223,55 +268,113 @@ class LocalFileSource:
         if path.is_dir():
             raise DataFileError(f"{path} is a directory", "point local.path at the data file")
         if lowered.endswith(PARQUET_SUFFIXES):
-            source, kind = str(path), "parquet"
-        elif lowered.endswith(CSV_SUFFIXES):
-            source, kind = str(scratch / "normalized.csv"), "csv"
-            normalize_csv(self.config, Path(source))
-        else:
-            fix = "export it as CSV UTF-8" if lowered.endswith((".xlsx", ".xls")) else "use"
-            raise DataFileError(
-                f"{path}: unknown file type",
-                f"{fix} (local.path must end in {', '.join(CSV_SUFFIXES + PARQUET_SUFFIXES)})",
-            )
-        con = duckdb.connect()
+            return "parquet"
+        if lowered.endswith(CSV_SUFFIXES):
+            return "csv"
+        fix = "export it as CSV UTF-8" if lowered.endswith((".xlsx", ".xls")) else "use"
+        raise DataFileError(
+            f"{path}: unknown file type",
+            f"{fix} (local.path must end in {', '.join(CSV_SUFFIXES + PARQUET_SUFFIXES)})",
+        )
+
+    def _load(self, con: duckdb.DuckDBPyConnection, scratch: Path) -> None:
+        """Point `revenue` at the file's rows, every row checked: a Parquet file as it is, a
+        CSV as a typed Parquet copy in `scratch` — by DuckDB alone when it can, else by the
+        strict pass, which names what is wrong."""
+        typed = scratch / "typed.parquet"
+        if self._kind() == "parquet":
+            self._parse(con, self._scan(con, "parquet", str(self.path)), "NULL")
+            self._check_rows(con)
+        elif not self._read_csv_fast(con, typed):
+            normalized = scratch / "normalized.csv"
+            normalize_csv(self.config, normalized)
+            self._parse(con, self._scan(con, "csv", str(normalized)), _ident(LINE))
+            self._check_rows(con)
+            _read_once(con, typed)
+
+    def _scan(
+        self, con: duckdb.DuckDBPyConnection, kind: str, source: str
+    ) -> duckdb.DuckDBPyRelation:
+        """The Parquet file, or the strict pass's plain CSV, as DuckDB reads it."""
+        import duckdb
+
         try:
-            raw = (
-                con.read_parquet(source)
-                if kind == "parquet"
-                else con.read_csv(
-                    source,
-                    header=True,
-                    all_varchar=True,
-                    sep=",",
-                    quotechar='"',
-                    escapechar='"',
-                )
+            if kind == "parquet":
+                return con.read_parquet(source)
+            return con.read_csv(
+                source, header=True, all_varchar=True, sep=",", quotechar='"', escapechar='"'
             )
         except duckdb.Error as exc:
-            con.close()
             raise DataFileError(
-                f"{path} cannot be read as {kind} ({_first_line(exc)})", SAVE_AS_CSV
+                f"{self.path} cannot be read as {kind} ({_first_line(exc)})", SAVE_AS_CSV
             ) from None
+
+    def _read_csv_fast(self, con: duckdb.DuckDBPyConnection, typed: Path) -> bool:
+        """DuckDB alone reads the user's CSV strictly (the configured delimiter and header,
+        every field text, a row of the wrong length or a bad quote refused) into `typed`, and
+        every row passes the checks: True. False when DuckDB refuses the file, a field holds
+        binary data, a row fails a check or there is no row: the strict pass then names the
+        line, or reads what DuckDB would not (LF and CR LF mixed, blank lines before the header).
+        """
+        import duckdb
+
+        names = _plain_names(self.config)
+        if names is None:
+            return False
+        cells = [_ident(name) for name in names]
+        blank = " AND ".join(f"coalesce(trim({cell}), '') = ''" for cell in cells)
+        # A NUL in a date or an amount already fails that row's check.
+        texts = [_ident(n) for n in names if n not in (self.columns.date, self.columns.amount)]
+        binary = " OR ".join(f"contains({cell}, chr(0))" for cell in texts) or "false"
+        try:
+            scan = con.read_csv(
+                str(self.path),
+                header=self.config.header,
+                sep=_delimiter(self.config),
+                quotechar='"',
+                escapechar='"',
+                columns=dict.fromkeys(names, "VARCHAR"),
+                auto_detect=False,
+                strict_mode=True,
+                null_padding=False,
+            )
+            rows = scan.filter(
+                f"NOT ({blank}) AND CASE WHEN {binary} THEN error('binary data') ELSE true END"
+            )
+            self._parse(con, rows, "NULL")
+            if not _read_once(con, typed):
+                return False
+            bad = _count(con, f"SELECT count(*) FROM revenue WHERE {_BAD_ROW}")
+        except duckdb.InterruptException:
+            raise
+        except duckdb.Error:  # refused: the strict pass says why, or reads it all the same
+            return False
+        return bad == 0
+
+    def _parse(
+        self, con: duckdb.DuckDBPyConnection, raw: duckdb.DuckDBPyRelation, line: str
+    ) -> None:
+        """Views over `raw`: `parsed`, every row typed beside its raw date and amount and its
+        `line` in the user's file (an SQL expression, NULL when there is none), and `revenue`,
+        the four columns the queries read."""
         types = dict(zip(raw.columns, (str(t) for t in raw.types), strict=True))
         wanted = self.columns.model_dump(include=set(FIELDS))
         missing = [f"{key} ({col!r})" for key, col in wanted.items() if col not in types]
         if missing:
-            con.close()
             found = [name for name in types if name != LINE]
             hint = "set local.columns.<field> in the config to the file's column name"
             if len(found) == 1:
                 hint = f"check local.delimiter; or {hint}"
             raise DataFileError(
-                f"{path} has no column for {', '.join(missing)}; it has "
+                f"{self.path} has no column for {', '.join(missing)}; it has "
                 f"{', '.join(repr(n) for n in found)}",
                 hint,
             )
-        raw.create_view("raw")
+        raw.create_view("raw", replace=True)
         c = {k: _ident(v) for k, v in wanted.items()}
-        line = _ident(LINE) if LINE in types else "row_number() OVER ()"
         con.execute(
             f"""
-            CREATE VIEW parsed AS SELECT
+            CREATE OR REPLACE VIEW parsed AS SELECT
                 {line} AS line, {c["date"]} AS raw_date, {c["amount"]} AS raw_amount,
                 {_date_expr(c["date"], types[wanted["date"]])} AS date,
                 nullif(trim(CAST({c["customer"]} AS VARCHAR)), '') AS customer,
@@ -282,21 +385,20 @@ class LocalFileSource:
             FROM raw
             """
         )
-        con.execute("CREATE VIEW revenue AS SELECT date, customer, service, amount FROM parsed")
-        return con
+        con.execute(
+            "CREATE OR REPLACE VIEW revenue AS SELECT date, customer, service, amount FROM parsed"
+        )
 
     def _check_rows(self, con: duckdb.DuckDBPyConnection) -> None:
         """The first unreadable row stops the run, named by row, line and column."""
-        amiss = "(amount IS NULL OR NOT isfinite(amount))"
-        bad = f"date IS NULL OR {amiss} OR customer IS NULL"
-        row = con.execute(f"SELECT count(*) FROM parsed WHERE {bad}").fetchone()
-        if not row or not row[0]:
+        bad = _count(con, f"SELECT count(*) FROM parsed WHERE {_BAD_ROW}")
+        if not bad:
             return
-        first = con.execute(
-            f"""SELECT n, line, raw_date, raw_amount, date IS NULL, {amiss}
-                FROM (SELECT row_number() OVER () AS n, * FROM parsed) WHERE {bad} LIMIT 1"""
-        ).fetchone()
-        assert first is not None
+        first, *_ = con.execute(
+            f"""SELECT n, line, raw_date, raw_amount, date IS NULL, {_AMOUNT_AMISS}
+                FROM (SELECT row_number() OVER () AS n, * FROM parsed) WHERE {_BAD_ROW}
+                LIMIT 1"""
+        ).fetchall()
         n, line, raw_date, raw_amount, bad_date, bad_amount = first
         if bad_date:
             field, value = self.columns.date, raw_date
@@ -307,31 +409,27 @@ class LocalFileSource:
         else:
             field, value = self.columns.customer, None
             fix = "every row needs a customer"
-        where = f"row {n}" + (f" (line {line})" if not self._is_parquet else "")
+        where = f"row {n}" + (f" (line {line})" if line is not None else "")
         shown = "empty" if value in (None, "") else repr(str(value))
-        more = f"; {row[0] - 1} more bad row(s)" if row[0] > 1 else ""
+        more = f"; {bad - 1} more bad row(s)" if bad > 1 else ""
         raise DataFileError(f"{self.path} {where}: {field} is {shown}{more}", fix)
-
-    @property
-    def _is_parquet(self) -> bool:
-        return self.path.name.lower().endswith(PARQUET_SUFFIXES)
 
     @contextmanager
     def _checked(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A connection over the file, every row checked, in a scratch dir removed after.
         Whatever the queries find wrong (no rows before the as-of date) is the file's
         content, so the user's to fix: a DataFileError."""
+        import duckdb
+
         with tempfile.TemporaryDirectory(prefix="spend-monitor-") as scratch:
-            con = self._connect(Path(scratch))
+            con = duckdb.connect()
             try:
                 # Past the cap (DuckDB's default is most of the machine), aggregates spill to
-                # the scratch dir.
+                # the scratch dir. A CSV is loaded on every core; the aggregates run on one.
                 con.execute(f"SET temp_directory = '{scratch}'")
                 con.execute(f"SET memory_limit = '{DUCKDB_MEMORY}'")
+                self._load(con, Path(scratch))
                 con.execute(f"SET threads = {DUCKDB_THREADS}")
-                self._check_rows(con)
-                if not self._is_parquet:
-                    _read_once(con, Path(scratch) / "typed.parquet")
                 yield con
             except DataFileError:
                 raise
@@ -410,13 +508,31 @@ class LocalFileSource:
         return None
 
 
-def _read_once(con: duckdb.DuckDBPyConnection, typed: Path) -> None:
-    """Parse the checked CSV once into a typed Parquet file in the scratch dir and point
-    `revenue` at it: every later query scans columns instead of re-parsing text (a CSV was
-    parsed once per query before), and the rows stay on disk, not in memory."""
-    where = str(typed).replace("'", "''")
-    con.execute(f"COPY (SELECT date, customer, service, amount FROM parsed) TO '{where}'")
-    con.execute(f"CREATE OR REPLACE VIEW revenue AS SELECT * FROM read_parquet('{where}')")
+def _read_once(con: duckdb.DuckDBPyConnection, typed: Path) -> int:
+    """Parse the CSV once into a typed Parquet file in the scratch dir and point `revenue` at
+    it: every later query scans columns instead of re-parsing text, and the rows stay on disk,
+    not in memory. In any row order (the sums do not depend on it): DuckDB then reads and
+    writes in parallel. Returns the number of rows."""
+    where = "'" + str(typed).replace("'", "''") + "'"
+    con.execute("SET preserve_insertion_order = false")
+    try:
+        copied = _count(
+            con, f"COPY (SELECT date, customer, service, amount FROM parsed) TO {where}"
+        )
+    finally:
+        con.execute("RESET preserve_insertion_order")
+    con.execute(
+        "CREATE OR REPLACE VIEW revenue AS SELECT date, customer, service, amount "
+        f"FROM read_parquet({where})"
+    )
+    return copied
+
+
+def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
+    """The one number `sql` returns, its result read to the end (DuckDB refuses other work on
+    a connection while a result is unfinished)."""
+    ((count,),) = con.execute(sql).fetchall()
+    return int(count)
 
 
 def _amount_fix(raw: str, decimal: str) -> str:
