@@ -23,7 +23,7 @@ from array import array
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from itertools import compress, groupby
+from itertools import compress, groupby, repeat
 from typing import Literal, Protocol, TypeVar
 
 from ..config import TableauColumns
@@ -39,10 +39,26 @@ class Incomplete(Exception):
     """An answer visibly cut short; the message says how."""
 
 
+@dataclass
+class Block:
+    """Complete rows of an answer, `first` numbering the first from 1 after the header; column
+    by column when every row has the header's width, else as rows."""
+
+    first: int
+    count: int
+    columns: Sequence[Sequence[str]] | None = None
+    ragged: list[list[str]] | None = None
+
+    def rows(self) -> list[list[str]]:
+        if self.ragged is not None:
+            return self.ragged
+        return [list(row) for row in zip(*(self.columns or ()), strict=True)]
+
+
 class RowSink(Protocol):
     def header(self, columns: list[str]) -> None: ...
 
-    def rows(self, block: list[list[str]], first: int) -> None: ...
+    def rows(self, block: Block) -> None: ...
 
 
 class Header:
@@ -54,7 +70,7 @@ class Header:
     def header(self, columns: list[str]) -> None:
         self.columns = columns
 
-    def rows(self, block: list[list[str]], first: int) -> None:
+    def rows(self, block: Block) -> None:
         pass
 
 
@@ -85,19 +101,30 @@ class CsvStream:
             self._parse(text[:end])
 
     def _parse(self, text: str) -> None:
-        block = list(csv.reader(io.StringIO(text)))
-        if [] in block:  # blank lines hold no row
-            block = [row for row in block if row]
-        if not block:
+        width = self._width
+        columns = plain_columns(text, width) if width and text.endswith("\n") else None
+        if columns is not None:
+            count = len(columns[0])
+            self._last_width = width
+            self._sink.rows(Block(self._rows + 1, count, columns=columns))
+            self._rows += count
             return
-        if self._width is None:
-            header = block.pop(0)
-            self._width = len(header)
+        rows = list(csv.reader(io.StringIO(text)))
+        if [] in rows:  # blank lines hold no row
+            rows = [row for row in rows if row]
+        if rows and width is None:
+            header = rows.pop(0)
+            width = self._width = len(header)
             self._sink.header(header)
-        if block:
-            self._last_width = len(block[-1])
-            self._sink.rows(block, self._rows + 1)
-            self._rows += len(block)
+        if not rows:
+            return
+        self._last_width = len(rows[-1])
+        if set(map(len, rows)) == {width}:
+            block = Block(self._rows + 1, len(rows), columns=list(zip(*rows, strict=True)))
+        else:
+            block = Block(self._rows + 1, len(rows), ragged=rows)
+        self._sink.rows(block)
+        self._rows += len(rows)
 
     def close(self, expected_bytes: int | None = None, received_bytes: int = 0) -> None:
         """The end of the body: raises `Incomplete` when it is visibly short of the whole."""
@@ -165,6 +192,40 @@ class Collected:
         return None
 
 
+def plain_columns(text: str, width: int) -> list[list[str]] | None:
+    """The columns of complete CSV records (`text` ends with a newline) split by str methods
+    alone, when no field needs the csv module's care: quotes only around whole fields, no
+    quote, newline or carriage return inside one, no blank line, every line `width` fields.
+    None otherwise (the caller then reads them with the csv module, which agrees on every
+    text this accepts)."""
+    if "\r" in text or '""' in text or "\x00" in text or "\x01" in text:
+        return None
+    parts = text.split('"')
+    quoted = len(parts) > 1
+    if quoted:
+        inside = "\x01".join(parts[1::2])
+        # Each quoted field, marked \x01 between what is outside quotes, must be a whole field.
+        outside = "\n" + "\x01".join(parts[0::2])
+        whole = sum(outside.count(a + "\x01" + b) for a in ",\n" for b in ",\n")
+        if len(parts) % 2 == 0 or "\n" in inside or whole != outside.count("\x01"):
+            return None
+        # Commas inside quotes are kept as \x00 while the fields are split, then put back.
+        parts[1::2] = inside.replace(",", "\x00").split("\x01")
+        text = "".join(parts)
+    lines = text.split("\n")
+    lines.pop()
+    if not lines or "" in lines or set(map(str.count, lines, repeat(","))) != {width - 1}:
+        return None
+    fields = ",".join(lines).split(",")
+    columns = [fields[i::width] for i in range(width)]
+    if quoted:
+        for i, column in enumerate(columns):
+            joined = "\x01".join(column)
+            if "\x00" in joined:
+                columns[i] = joined.replace("\x00", ",").split("\x01")
+    return columns
+
+
 def _merge(mine: dict[K, Series], theirs: dict[K, Series]) -> None:
     for key, series in theirs.items():
         if key in mine:
@@ -180,7 +241,7 @@ def _extend(
     customer comes in runs of dozens)."""
     start = 0
     for key, run in groupby(keys):
-        end = start + sum(1 for _ in run)
+        end = start + len(list(run))
         series = table.get(key)
         if series is None:
             series = table[key] = Series()
@@ -246,10 +307,10 @@ class ViewRows:
         self._check(self.key, columns, needed)
         self._at = {name: columns.index(name) for name in needed}
 
-    def rows(self, block: list[list[str]], first: int) -> None:
-        self.got.rows += len(block)
-        if not self._plain(block):
-            self._careful(block, first)
+    def rows(self, block: Block) -> None:
+        self.got.rows += block.count
+        if block.columns is None or not self._plain(block.columns):
+            self._careful(block.rows(), block.first)
 
     def _read_when(self, caption: str) -> date | None:
         if caption not in self._when:
@@ -258,12 +319,9 @@ class ViewRows:
                 self._day[caption] = found
         return self._when[caption]
 
-    def _plain(self, block: list[list[str]]) -> bool:
+    def _plain(self, cells: Sequence[Sequence[str]]) -> bool:
         """The fast path: False (nothing added) when a row is anything but plain."""
         at = self._at
-        if set(map(len, block)) != {len(self.columns)}:
-            return False
-        cells = list(zip(*block, strict=True))
         who = list(map(str.strip, cells[at[self.names.customer]]))
         captions = cells[at[self.when_column]]
         distinct = set(captions)
@@ -275,7 +333,9 @@ class ViewRows:
         when = list(map(self._day.__getitem__, captions))
         services: list[str] = []
         if self.key == "service_breakdown":
-            services = [s.strip() or UNSPECIFIED for s in cells[at[self.names.service]]]
+            services = list(map(str.strip, cells[at[self.names.service]]))
+            if "" in services:
+                services = [s or UNSPECIFIED for s in services]
         if max(when) >= self.as_of:
             keep = [day < self.as_of for day in when]
             who, when = list(compress(who, keep)), list(compress(when, keep))
@@ -288,9 +348,8 @@ class ViewRows:
     def _careful(self, block: list[list[str]], first: int) -> None:
         """Row by row, with the display-value parsers deciding what every cell means."""
         at, got = self._at, self.got
-        index = {name: at[name] for name in at}
         for n, row in enumerate(block, start=first):
-            cell = {name: (row[i] if i < len(row) else "") for name, i in index.items()}
+            cell = {name: (row[i] if i < len(row) else "") for name, i in at.items()}
             who = cell[self.names.customer].strip()
             if not who:
                 continue
