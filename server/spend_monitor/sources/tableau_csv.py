@@ -31,12 +31,13 @@ from .display_values import parse_amount, parse_day, parse_month
 
 ViewKey = Literal["daily_revenue", "monthly_revenue", "service_breakdown"]
 UNSPECIFIED = "(unspecified)"
-_PLAIN = frozenset("0123456789.,-$\n")
+# Deletes every character a plain amount column may hold: what is left is not plain.
+_NOT_PLAIN = str.maketrans("", "", "0123456789.,-$\n")
 K = TypeVar("K", str, tuple[str, str])
 
 
 class Incomplete(Exception):
-    """An answer visibly cut short; the message says how."""
+    """An answer visibly cut short or damaged; the message says how."""
 
 
 @dataclass
@@ -109,7 +110,10 @@ class CsvStream:
             self._sink.rows(Block(self._rows + 1, count, columns=columns))
             self._rows += count
             return
-        rows = list(csv.reader(io.StringIO(text)))
+        try:
+            rows = list(csv.reader(io.StringIO(text)))
+        except csv.Error as exc:
+            raise Incomplete(f"a line the CSV reader rejects: {exc}") from None
         if [] in rows:  # blank lines hold no row
             rows = [row for row in rows if row]
         if rows and width is None:
@@ -254,7 +258,7 @@ def plain_amounts(cells: Sequence[str]) -> list[float] | None:
     passes over the whole column; None when any cell needs `parse_amount`'s care. For a plain
     cell the two agree exactly (commas and a leading `$` dropped, `\\d+(\\.\\d+)?` left)."""
     joined = "\n" + "\n".join(cells) + "\n"
-    if not set(joined) <= _PLAIN:
+    if joined.translate(_NOT_PLAIN) or joined.count("\n") != len(cells) + 1:
         return None
     # A sign only first in a cell, a `$` only first or after the sign.
     if joined.count("-") != joined.count("\n-"):
@@ -336,13 +340,13 @@ class ViewRows:
             services = list(map(str.strip, cells[at[self.names.service]]))
             if "" in services:
                 services = [s or UNSPECIFIED for s in services]
+        self.got.seen.update(who)  # seen even when every row is today's
         if max(when) >= self.as_of:
             keep = [day < self.as_of for day in when]
             who, when = list(compress(who, keep)), list(compress(when, keep))
             values = list(compress(values, keep))
             services = list(compress(services, keep))
         self._add(who, services, when, values)
-        self.got.seen.update(who)
         return True
 
     def _careful(self, block: list[list[str]], first: int) -> None:
