@@ -239,7 +239,7 @@ def _merge(mine: dict[K, Series], theirs: dict[K, Series]) -> None:
 
 
 def _extend(
-    table: dict[K, Series], keys: Iterable[K], days: list[date], values: list[float]
+    table: dict[K, Series], keys: Iterable[K], days: list[date], values: Sequence[float]
 ) -> None:
     """Rows into their series, a run of rows for the same series at a time (a view sorted by
     customer comes in runs of dozens)."""
@@ -253,12 +253,15 @@ def _extend(
         start = end
 
 
-def plain_amounts(cells: Sequence[str]) -> list[float] | None:
+def plain_amounts(cells: Sequence[str]) -> array[float] | None:
     """Every cell's amount when each is plain — `1234.5`, `$1,234.56`, `-$7.00` — read in a few
     passes over the whole column; None when any cell needs `parse_amount`'s care. For a plain
     cell the two agree exactly (commas and a leading `$` dropped, `\\d+(\\.\\d+)?` left)."""
     joined = "\n" + "\n".join(cells) + "\n"
     if joined.translate(_NOT_PLAIN) or joined.count("\n") != len(cells) + 1:
+        return None
+    # Under 300 characters a number is finite (parse_amount refuses what is not).
+    if max(map(len, cells)) >= 300:
         return None
     # A sign only first in a cell, a `$` only first or after the sign.
     if joined.count("-") != joined.count("\n-"):
@@ -269,12 +272,9 @@ def plain_amounts(cells: Sequence[str]) -> list[float] | None:
     if "\n." in cleaned or ".\n" in cleaned or "-." in cleaned:
         return None
     try:
-        values = list(map(float, cleaned[1:-1].split("\n")))
+        return array("d", map(float, cleaned[1:-1].split("\n")))
     except ValueError:
         return None
-    if any(map(math.isinf, values)):
-        return None
-    return values
 
 
 class ViewRows:
@@ -341,10 +341,10 @@ class ViewRows:
             if "" in services:
                 services = [s or UNSPECIFIED for s in services]
         self.got.seen.update(who)  # seen even when every row is today's
-        if max(when) >= self.as_of:
+        if any(self._day[caption] >= self.as_of for caption in distinct):
             keep = [day < self.as_of for day in when]
             who, when = list(compress(who, keep)), list(compress(when, keep))
-            values = list(compress(values, keep))
+            values = array("d", compress(values, keep))
             services = list(compress(services, keep))
         self._add(who, services, when, values)
         return True
@@ -381,7 +381,7 @@ class ViewRows:
             self._add([who], [service], [when], [value])
 
     def _add(
-        self, who: list[str], services: list[str], when: list[date], values: list[float]
+        self, who: list[str], services: list[str], when: list[date], values: Sequence[float]
     ) -> None:
         if self.key == "service_breakdown":
             _extend(self.got.by_service, zip(who, services, strict=True), when, values)
