@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cli_helpers import invoke
-from fakes.tableau import dollars, revenue_views
+from fakes.tableau import daily_view, revenue_views, services_view
 from spend_monitor.config import TableauColumns
 from spend_monitor.errors import SourceError
 from spend_monitor.net import ATTEMPTS
@@ -110,26 +110,8 @@ async def test_the_same_rows_in_any_order_give_the_same_digest(tableau):
     texts = set()
     for seed in range(3):
         random.Random(seed).shuffle(rows)
-        tableau.add_view(
-            "view-daily",
-            "Revenue",
-            "Daily",
-            ["Account Name", "Date", "Revenue"],
-            [
-                {"Account Name": n, "Date": f"{d:%m/%d/%Y}", "Revenue": dollars(a)}
-                for n, d, _, a in rows
-            ],
-        )
-        tableau.add_view(
-            "view-services",
-            "Revenue",
-            "Services",
-            ["Account Name", "Date", "Service", "Revenue"],
-            [
-                {"Account Name": n, "Date": d.isoformat(), "Service": s, "Revenue": dollars(a)}
-                for n, d, s, a in rows
-            ],
-        )
+        daily_view(tableau, [(n, d, a) for n, d, _, a in rows])
+        services_view(tableau, [(n, s, d, a) for n, d, s, a in rows])
         views = {"daily_revenue": "view-daily", "service_breakdown": "view-services"}
         result = await digest(monitor_for(tableau.url, names, views=views, extra={"batch_size": 4}))
         texts.add(json.dumps(digest_json(result), sort_keys=True))

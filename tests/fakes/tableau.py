@@ -471,13 +471,18 @@ def revenue_views(fake: TableauFake, rows: Iterable[tuple[date, str, str, float]
             for (c, d), a in sorted(monthly.items())
         ],
     )
+    services_view(fake, ((c, s, d, a) for (c, s, d), a in sorted(services.items())))
+
+
+def services_view(fake: TableauFake, rows: Iterable[tuple[str, str, date, float]]) -> None:
+    """Serve (customer, service, date, amount) rows as the workbook's services view."""
     fake.add_view(
         "view-services",
         "Revenue",
         "Services",
         ["Account Name", "Date", "Service", "Revenue"],
-        [
+        (
             {"Account Name": c, "Date": d.isoformat(), "Service": s, "Revenue": dollars(a)}
-            for (c, s, d), a in sorted(services.items())
-        ],
+            for c, s, d, a in rows
+        ),
     )

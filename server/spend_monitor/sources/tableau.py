@@ -2,7 +2,8 @@
 
 One session is shared by every concurrent request (sign-in sits behind a lock; a second sign-in
 with the same PAT would end the first). Any 401 on a data call signs in again once and repeats
-the call. Views are read as display-formatted CSV, filtered to many customers per request.
+the call. Views are read as display-formatted CSV, filtered to many customers per request,
+streamed and summed as they arrive (tableau_csv.py) under one concurrency limit for the run.
 """
 
 from __future__ import annotations
