@@ -359,7 +359,8 @@ def tableau_rows(tab: dict[str, Any], big: dict[str, Any]) -> str:
         out += (
             f"| Tableau digest, 5,000 customers listed, three views, 100 ms per request "
             f"(load {tab['load']}) | {tab['seconds']} s, peak {tab['peak_mb']} MB; "
-            f"{tab['requests']} requests, the emulator's CPU {tab['server_cpu_s']} s | < 6 s | "
+            f"{tab['requests']} requests, our CPU {tab['client_cpu_s']} s, the emulator's "
+            f"{tab['server_cpu_s']} s | < 6 s | "
             f"**{'met' if tab['seconds'] < 6 else 'missed'}** |\n"
         )
     if "problem" in big:
@@ -368,7 +369,8 @@ def tableau_rows(tab: dict[str, Any], big: dict[str, Any]) -> str:
         out += (
             f"| Tableau digest, daily view alone, unfiltered, {big['daily_mb']} MB of CSV "
             f"({big['daily_rows']:,} rows; load {big['load']}) | peak {big['peak_mb']} MB, "
-            f"{big['seconds']} s (emulator CPU {big['server_cpu_s']} s) | < 400 MB peak "
+            f"{big['seconds']} s (our CPU {big['client_cpu_s']} s, the emulator's "
+            f"{big['server_cpu_s']} s) | < 400 MB peak "
             "for ~100 MB | "
             f"**{'met' if big['peak_mb'] < 400 else 'missed'}** |\n"
         )

@@ -117,8 +117,8 @@ class TableauConfig(Section):
     views: TableauViews = Field(default_factory=TableauViews)
     columns: TableauColumns = Field(default_factory=TableauColumns)
     filter_field: str | None = None
-    batch_size: int = Field(100, ge=1, le=1000)
-    max_concurrency: int = Field(4, ge=1, le=20)
+    batch_size: int = Field(250, ge=1, le=1000)
+    max_concurrency: int = Field(8, ge=1, le=20)
 
     @property
     def base_url(self) -> str:

@@ -255,17 +255,25 @@ async def send(
     deadline: Deadline | None = None,
     expect_json: bool = False,
     idempotent: bool = True,
+    read: Callable[[httpx.Response], Awaitable[None]] | None = None,
     **kwargs: Any,
 ) -> httpx.Response:
     """One request under the shared policy. After the last attempt a transient response is
     returned (the caller reports it); a transport failure, or giving up early (a long
     `Retry-After`, the deadline), raises GaveUp with the reason. With `expect_json`, a 2xx body
-    that is not JSON is transient too."""
+    that is not JSON is transient too. With `read`, a 2xx body is handed to it as it arrives
+    instead of being kept (a large answer never sits in memory whole): it runs inside the
+    attempt, so the request timeout covers it and a connection broken mid-body is retried
+    like any other (each attempt calls `read` afresh); other answers are read whole."""
     last: list[httpx.Response] = []
 
     async def attempt() -> httpx.Response:
         last.clear()
-        response = await client.request(method, url, **kwargs)
+        async with client.stream(method, url, **kwargs) as response:
+            if read is not None and response.is_success:
+                await read(response)
+            else:
+                await response.aread()
         if is_transient(response):
             last[:] = [response]
             raise Transient(f"HTTP {response.status_code}", retry_hint(response))

@@ -2,21 +2,18 @@
 
 One session is shared by every concurrent request (sign-in sits behind a lock; a second sign-in
 with the same PAT would end the first). Any 401 on a data call signs in again once and repeats
-the call. Views are read as display-formatted CSV, filtered to many customers per request.
+the call. Views are read as display-formatted CSV, filtered to many customers per request,
+streamed and summed as they arrive (tableau_csv.py) under one concurrency limit for the run.
 """
 
 from __future__ import annotations
 
-import csv
 import functools
-import io
 import logging
 import xml.etree.ElementTree as ET
-from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote, unquote
 
 import anyio
@@ -33,13 +30,23 @@ from ..domain.revenue import from_daily, unavailable
 from ..errors import ConfigError, SourceError, TableauError
 from ..net import GaveUp, send
 from .base import RevenueSnapshot, SourceStatus
-from .display_values import parse_amount, parse_day, parse_month
+from .tableau_csv import (
+    Collected,
+    CsvStream,
+    Header,
+    Incomplete,
+    RowSink,
+    Series,
+    ViewKey,
+    ViewRows,
+)
 
 log = logging.getLogger(__name__)
 CUT_OFF = "Tableau's answer was cut off"
 # A filter value no customer has: the view answers with its header row only.
 NO_SUCH_CUSTOMER = "spend-monitor check: no such customer"
-VIEW_KEYS = ("daily_revenue", "monthly_revenue", "service_breakdown")
+VIEW_KEYS: tuple[ViewKey, ...] = ("daily_revenue", "monthly_revenue", "service_breakdown")
+Sink = TypeVar("Sink", bound=RowSink)
 FILTER_CHARS = 3_000  # keeps a request URL under ~4,000 characters
 HINTS = {
     "401001": "check tableau.pat_name, tableau.site and TABLEAU_PAT_SECRET; the PAT may be "
@@ -69,23 +76,6 @@ def _error_from(response: httpx.Response) -> TableauError:
 
 class AnswerCutOff(SourceError):
     """A view's answer visibly cut short, twice: its batch's customers are unavailable."""
-
-
-def cut_reason(response: httpx.Response) -> str | None:
-    """Why a view's CSV answer is visibly incomplete, or None: a body shorter than its
-    Content-Length, bytes that do not decode, or a last line without all its fields."""
-    expected = response.headers.get("content-length")
-    encoded = response.headers.get("content-encoding")
-    if expected and not encoded and int(expected) != len(response.content):
-        return f"{len(response.content)} of {expected} bytes"
-    try:
-        text = response.content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return "the bytes do not decode as UTF-8"
-    rows = list(csv.reader(io.StringIO(text)))
-    if rows and len(rows[-1]) != len(rows[0]):
-        return f"its last line has {len(rows[-1])} of {len(rows[0])} fields"
-    return None
 
 
 def escape_filter_value(value: str) -> str:
@@ -214,14 +204,31 @@ class TableauClient:
                 )
         return self._views[value]
 
-    async def view_csv(self, key: str, value: str, filters: dict[str, str]) -> str:
-        """A view's CSV; an answer visibly cut short is asked for once more, then raises
-        `AnswerCutOff`."""
+    async def read_view(
+        self, key: str, value: str, filters: dict[str, str], sink: Callable[[], Sink]
+    ) -> Sink:
+        """A view's CSV answer, streamed into a fresh `sink()` (each attempt starts afresh,
+        so a broken attempt leaves nothing behind). An answer visibly cut short is asked for
+        once more, then raises `AnswerCutOff`."""
         view = await self.view_id(key, value)
         reason = ""
+        done: list[Sink] = []
+
+        async def read(response: httpx.Response) -> None:
+            target = sink()
+            stream = CsvStream(target)
+            async for chunk in response.aiter_bytes():
+                stream.feed(chunk)
+            length = response.headers.get("content-length")
+            whole = length and not response.headers.get("content-encoding")
+            stream.close(int(length) if whole else None, response.num_bytes_downloaded)
+            done[:] = [target]
+
         for attempt in (1, 2):
             try:
-                response = await self.request("GET", f"views/{view}/data", params=filters)
+                response = await self.request(
+                    "GET", f"views/{view}/data", params=filters, read=read
+                )
             except TableauError as exc:
                 if exc.code == "400080":
                     raise ConfigError(
@@ -231,11 +238,12 @@ class TableauClient:
                 raise
             except AnswerCutOff as exc:
                 reason = str(exc)
+            except Incomplete as exc:
+                reason = f"{CUT_OFF} ({exc})"
             else:
-                cut = cut_reason(response)
-                if cut is None:
-                    return response.content.decode("utf-8-sig")
-                reason = f"{CUT_OFF} ({cut})"
+                if not done:
+                    raise _error_from(response)
+                return done[0]
             log.warning("view %s: %s (attempt %d of 2)", key, reason, attempt)
         raise AnswerCutOff(f"view {key}: {reason}")
 
@@ -249,37 +257,6 @@ class TableauClient:
         except SourceError as exc:
             log.warning("Tableau sign-out failed: %s", exc)
         self._token = None
-
-
-@dataclass
-class ViewRead:
-    """What reading one view came to: its columns and row count (its amounts went straight
-    into the run's `Collected`)."""
-
-    columns: list[str] = field(default_factory=list)
-    rows: int = 0
-    # Customers whose batch came back cut off twice, and why.
-    cut: dict[str, str] = field(default_factory=dict)
-
-
-def _by_day() -> defaultdict[date, float]:
-    return defaultdict(float)
-
-
-@dataclass
-class Collected:
-    daily: defaultdict[str, defaultdict[date, float]] = field(
-        default_factory=lambda: defaultdict(_by_day)
-    )
-    monthly: defaultdict[str, defaultdict[date, float]] = field(
-        default_factory=lambda: defaultdict(_by_day)
-    )
-    by_service: defaultdict[str, defaultdict[str, defaultdict[date, float]]] = field(
-        default_factory=lambda: defaultdict(lambda: defaultdict(_by_day))
-    )
-    service_by_day: bool = False
-    seen: set[str] = field(default_factory=set)
-    problems: dict[str, str] = field(default_factory=dict)
 
 
 class TableauSource:
@@ -305,11 +282,11 @@ class TableauSource:
         }
         self.request_count = 0
 
-    def configured_views(self) -> dict[str, str]:
-        views = self.config.views.model_dump(include=set(VIEW_KEYS))
-        return {key: value for key, value in views.items() if value}
+    def configured_views(self) -> dict[ViewKey, str]:
+        views = self.config.views.model_dump()
+        return {key: views[key] for key in VIEW_KEYS if views.get(key)}
 
-    def views_to_read(self) -> dict[str, str]:
+    def views_to_read(self) -> dict[ViewKey, str]:
         """Monthly totals only matter when there is no daily view."""
         views = self.configured_views()
         if "daily_revenue" in views:
@@ -318,18 +295,25 @@ class TableauSource:
 
     async def _read_view(
         self,
-        key: str,
+        key: ViewKey,
         value: str,
         names: list[str] | None,
         limiter: anyio.CapacityLimiter,
-        take: Callable[[str, str, ViewRead], None],
-    ) -> ViewRead:
+        got: Collected,
+        as_of: date,
+    ) -> dict[str, str]:
         """All rows of a view for `names` (None: unfiltered), batches fetched concurrently
-        within the run's one `limiter`; each answer is handed to `take` as it arrives and
-        dropped, so no view is ever held whole as rows."""
-        read = ViewRead()
+        within the run's one `limiter`, each answer summed as it streams in and added to
+        `got` once it is whole. Returns the customers whose batch came back cut off twice,
+        and why."""
+        cut: dict[str, str] = {}
+        rows = 0
+
+        def rows_of_view() -> ViewRows:
+            return ViewRows(key, self.config.columns, as_of, self._require)
 
         async def one(batch: list[str] | None) -> None:
+            nonlocal rows
             async with limiter:
                 filters = {}
                 if batch is not None:
@@ -337,31 +321,33 @@ class TableauSource:
                         escape_filter_value(n) for n in batch
                     )
                 try:
-                    text = await self.client.view_csv(key, value, filters)
+                    answer = await self.client.read_view(key, value, filters, rows_of_view)
                 except AnswerCutOff as exc:
                     if batch is None:
                         raise  # every customer was in it: the source failed as a whole
-                    read.cut.update(dict.fromkeys(batch, exc.message))
+                    cut.update(dict.fromkeys(batch, exc.message))
                     return
-            take(key, text, read)
+            rows += answer.got.rows
+            got.merge(answer.got)
 
         groups: list[list[str] | None] = (
             list(batches(names, self.config.batch_size)) if (names is not None) else [None]
         )
         await run_all(functools.partial(one, batch) for batch in groups)
-        if not read.rows and not read.cut:
+        if not rows and not cut:
             raise SourceError(
                 f"tableau view {key} ({value}) answered with no rows at all",
                 "check the view's filters and its data source refresh in Tableau",
             )
-        return read
+        return cut
 
-    def _require(self, key: str, rows: ViewRead, *fields: str) -> None:
-        missing = [f for f in fields if f not in rows.columns]
-        if missing and rows.columns:
+    @staticmethod
+    def _require(key: str, columns: list[str], fields: list[str]) -> None:
+        missing = [f for f in fields if f not in columns]
+        if missing and columns:
             raise ConfigError(
                 f"tableau view {key} has no column {', '.join(repr(m) for m in missing)}; "
-                f"it has {', '.join(rows.columns)}",
+                f"it has {', '.join(columns)}",
                 "set tableau.columns to the view's captions",
             )
 
@@ -370,64 +356,22 @@ class TableauSource:
     ) -> RevenueSnapshot:
         names = [self.tableau_names.get(c, c) for c in customers] if customers is not None else None
         views = self.views_to_read()
-        read: dict[str, ViewRead] = {}
+        cuts: dict[str, dict[str, str]] = {}
         got = Collected()
         # One limit for the whole run: views are read side by side, yet no more than
         # max_concurrency requests are ever in flight.
         limiter = anyio.CapacityLimiter(self.config.max_concurrency)
 
-        def take(key: str, text: str, view: ViewRead) -> None:
-            self._collect(key, text, view, got, as_of)
-
-        async def load(key: str, value: str) -> None:
-            read[key] = await self._read_view(key, value, names, limiter, take)
+        async def load(key: ViewKey, value: str) -> None:
+            cuts[key] = await self._read_view(key, value, names, limiter, got, as_of)
 
         await run_all(functools.partial(load, key, value) for key, value in views.items())
         # Daily views return every day they hold, so `since` needs no extra request.
-        cut = {who: why for view in read.values() for who, why in view.cut.items()}
+        cut: dict[str, str] = {}
+        for key in VIEW_KEYS:  # the first view's reason, whichever answered first
+            for who, why in cuts.get(key, {}).items():
+                cut.setdefault(who, why)
         return self._assemble(as_of, customers, got, cut)
-
-    def _collect(self, key: str, text: str, view: ViewRead, got: Collected, as_of: date) -> None:
-        """One answer's rows into amounts by customer; rows dated today or later are
-        ignored, and a row that cannot be read marks its customer, never counts as 0."""
-        cols = self.config.columns
-        reader = csv.DictReader(io.StringIO(text))
-        view.columns = list(reader.fieldnames or [])
-        by_day = cols.date in view.columns
-        needed = [cols.customer, cols.amount, cols.date if by_day else cols.month]
-        if key == "service_breakdown":
-            needed.append(cols.service)
-            got.service_by_day = by_day
-        self._require(key, view, *needed)
-        when_column = cols.date if by_day else cols.month
-        for n, row in enumerate(reader, start=1):
-            view.rows += 1
-            who = (row.get(cols.customer) or "").strip()
-            if not who:
-                continue
-            got.seen.add(who)
-            caption = row.get(when_column) or ""
-            when = parse_day(caption) if by_day else parse_month(caption)
-            value = parse_amount(row.get(cols.amount) or "")
-            if when is None or value is None:
-                bad = (
-                    (when_column, caption) if when is None else (cols.amount, row.get(cols.amount))
-                )
-                got.problems.setdefault(
-                    who,
-                    f"view {key} row {n}: {bad[0]} {bad[1]!r} "
-                    f"is not {'a date' if when is None else 'an amount'}",
-                )
-                continue
-            if when >= as_of:
-                continue  # today's partial day, or later
-            if key == "service_breakdown":
-                service = (row.get(cols.service) or "").strip() or "(unspecified)"
-                got.by_service[who][service][when] += value
-            elif key == "daily_revenue":
-                got.daily[who][when] += value
-            else:
-                got.monthly[who][when.replace(day=1)] += value
 
     def _assemble(
         self,
@@ -436,42 +380,53 @@ class TableauSource:
         got: Collected,
         cut: dict[str, str],
     ) -> RevenueSnapshot:
-        dated = [d for rows in got.daily.values() for d in rows]
+        dated = [s for s in got.daily.values() if s.days]
         if got.service_by_day:
-            dated += [
-                d for lines in got.by_service.values() for rows in lines.values() for d in rows
-            ]
-        book = book_totals(got.daily.values())
-        period, notice = settle_period(
-            as_of, book, self.thresholds, min(dated, default=None), max(dated, default=None)
-        )
-        ends = {who: max(days) for who, days in got.daily.items() if days}
+            dated += [s for s in got.by_service.values() if s.days]
+        first = min((min(s.days) for s in dated), default=None)
+        last = max((max(s.days) for s in dated), default=None)
+        # Repeated days count once, summed (each series is read twice: kept whole, the
+        # book's series would double what the run holds).
+        book = book_totals(series.amounts() for series in got.daily.values())
+        period, notice = settle_period(as_of, book, self.thresholds, first, last)
+        ends = {who: max(series.days) for who, series in got.daily.items() if series.days}
         coverage = source_coverage(book).model_copy(update={"ends_early": ends_early(ends, period)})
+        lines: dict[str, list[tuple[str, Series]]] = {}
+        for (who, service), series in got.by_service.items():
+            lines.setdefault(who, []).append((service, series))
         keys = list(customers) if customers is not None else sorted(got.seen)
         result: dict[str, CustomerRevenue] = {}
+        daily_view = bool(got.daily)
         for key in keys:
             who = self.tableau_names.get(key, key)
+            problem = got.problem(who)
             if who in cut:
                 result[key] = unavailable(key, "tableau", cut[who])
-            elif who in got.problems:
-                result[key] = unavailable(key, "tableau", got.problems[who])
+            elif problem is not None:
+                result[key] = unavailable(key, "tableau", problem)
             elif who not in got.seen:
                 result[key] = unavailable(
                     key, "tableau", f"no rows in Tableau for {who!r} ({self.filter_field})"
                 )
             else:
                 services = [
-                    self._service(name, amounts, period, got.service_by_day)
-                    for name, amounts in got.by_service.get(who, {}).items()
+                    self._service(name, series.amounts(), period, got.service_by_day)
+                    for name, series in lines.pop(who, [])
                 ]
+                # Each series is dropped once read, so the snapshot grows as they go.
+                daily, monthly = got.daily.pop(who, None), got.monthly.pop(who, None)
                 result[key] = self._customer(
-                    key, got.daily.get(who), got.monthly.get(who), services, period
+                    key,
+                    daily.amounts() if daily else None,
+                    monthly.amounts() if monthly else None,
+                    services,
+                    period,
                 )
         return RevenueSnapshot(
             source="tableau",
             period=period,
             revenue=from_revenue("tableau", result),
-            coverage=coverage if got.daily else None,
+            coverage=coverage if daily_view else None,
             notices=(notice,) if notice else (),
         )
 
@@ -523,10 +478,10 @@ class TableauSource:
     async def status(self, as_of: date) -> SourceStatus:
         described = []
         for key, value in self.configured_views().items():
-            text = await self.client.view_csv(
-                key, value, {f"vf_{self.filter_field}": NO_SUCH_CUSTOMER}
+            answer = await self.client.read_view(
+                key, value, {f"vf_{self.filter_field}": NO_SUCH_CUSTOMER}, Header
             )
-            columns = next(csv.reader(io.StringIO(text)), [])
+            columns = answer.columns
             described.append(f"{key}: {', '.join(columns) or '(no columns)'}")
         return SourceStatus(
             source="tableau",
