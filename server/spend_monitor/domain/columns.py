@@ -10,7 +10,7 @@ amount that could not be had is NaN, never 0.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cached_property
@@ -294,55 +294,75 @@ def from_revenue(
 ) -> RevenueColumns:
     """Columns from per-customer models (sources that answer customer by customer, tests);
     with `start`, the columns start on that day and earlier days are left out."""
-    keys = tuple(revenue)
     seen = [day for r in revenue.values() for day in r.daily if start is None or day >= start]
     first = start or min(seen, default=date(1970, 1, 1))
-    width = (max(seen) - first).days + 1 if seen else 0
-    daily = np.zeros((len(keys), width))
-    rows = np.zeros((len(keys), width), dtype=np.bool_)
-    owner: list[int] = []
-    names: list[str] = []
-    lines: list[ServiceRevenue] = []
-    errors: dict[int, str] = {}
-    sources: dict[int, SourceName] = {}
-    for i, r in enumerate(revenue.values()):
-        if r.error is not None:
-            errors[i] = r.error
-        if r.source != source:
-            sources[i] = r.source
-        for day, amount in r.daily.items():
-            if day >= first:
-                daily[i, (day - first).days] = amount
-                rows[i, (day - first).days] = True
-        for line in sorted(r.services, key=lambda s: s.service):
-            owner.append(i)
-            names.append(line.service)
-            lines.append(line)
-    distinct = tuple(sorted(set(names)))
-    position = {name: n for n, name in enumerate(distinct)}
-    return RevenueColumns(
-        source=source,
-        keys=keys,
-        start=first,
-        daily=daily,
-        rows=rows,
-        current=np.array([_or_nan(r.current) for r in revenue.values()], dtype=np.float64),
-        prior_total=np.array([_or_nan(r.prior_total) for r in revenue.values()], np.float64),
-        prior_same_days=np.array(
-            [_or_nan(r.prior_same_days) for r in revenue.values()], dtype=np.float64
-        ),
-        services=ServiceColumns(
-            owner=np.array(owner, dtype=np.intp),
-            name_id=np.array([position[n] for n in names], dtype=np.intp),
-            names=distinct,
-            current=np.array([s.current for s in lines], dtype=np.float64),
-            prior_total=np.array([s.prior_total for s in lines], dtype=np.float64),
-            prior_same_days=np.array([_or_nan(s.prior_same_days) for s in lines], np.float64),
-            current_charges=np.array([_or_nan(s.current_charges) for s in lines], np.float64),
-        ),
-        errors=errors,
-        sources=sources,
-    )
+    builder = ColumnsBuilder(source, tuple(revenue), first, max(seen, default=first))
+    for row, customer in enumerate(revenue.values()):
+        builder.add(row, customer)
+    return builder.build()
+
+
+class ColumnsBuilder:
+    """Columns filled one customer at a time, so a source answering customer by customer
+    never holds every customer's model at once. Days outside start..end are left out."""
+
+    def __init__(self, source: SourceName, keys: Sequence[str], start: date, end: date) -> None:
+        self.source, self.keys, self.start = source, tuple(keys), start
+        width = max((end - start).days + 1, 0)
+        self.daily = np.zeros((len(self.keys), width))
+        self.rows = np.zeros((len(self.keys), width), dtype=np.bool_)
+        self.totals = np.full((3, len(self.keys)), np.nan)
+        self.owner: list[int] = []
+        self.lines: list[ServiceRevenue] = []
+        self.errors: dict[int, str] = {}
+        self.sources: dict[int, SourceName] = {}
+
+    def add(self, row: int, revenue: CustomerRevenue) -> None:
+        if revenue.error is not None:
+            self.errors[row] = revenue.error
+        if revenue.source != self.source:
+            self.sources[row] = revenue.source
+        width = self.daily.shape[1]
+        for day, amount in revenue.daily.items():
+            column = (day - self.start).days
+            if 0 <= column < width:
+                self.daily[row, column] = amount
+                self.rows[row, column] = True
+        amounts = (revenue.current, revenue.prior_total, revenue.prior_same_days)
+        self.totals[:, row] = [_or_nan(a) for a in amounts]
+        for line in sorted(revenue.services, key=lambda s: s.service):
+            self.owner.append(row)
+            self.lines.append(line)
+
+    def build(self) -> RevenueColumns:
+        lines = self.lines
+        distinct = tuple(sorted({line.service for line in lines}))
+        position = {name: n for n, name in enumerate(distinct)}
+
+        def column(values: Iterable[float | None]) -> Floats:
+            return np.array([_or_nan(v) for v in values], dtype=np.float64)
+
+        return RevenueColumns(
+            source=self.source,
+            keys=self.keys,
+            start=self.start,
+            daily=self.daily,
+            rows=self.rows,
+            current=self.totals[0],
+            prior_total=self.totals[1],
+            prior_same_days=self.totals[2],
+            services=ServiceColumns(
+                owner=np.array(self.owner, dtype=np.intp),
+                name_id=np.array([position[s.service] for s in lines], dtype=np.intp),
+                names=distinct,
+                current=column(s.current for s in lines),
+                prior_total=column(s.prior_total for s in lines),
+                prior_same_days=column(s.prior_same_days for s in lines),
+                current_charges=column(s.current_charges for s in lines),
+            ),
+            errors=self.errors,
+            sources=self.sources,
+        )
 
 
 @dataclass(frozen=True, eq=False)

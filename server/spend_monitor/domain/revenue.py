@@ -19,6 +19,20 @@ def from_daily(
 ) -> CustomerRevenue:
     """Totals for the compared windows, summed from daily totals that cover both months
     (exactly rounded, whatever order the days came in: the same data gives the same cents)."""
+    current, prior_total, prior_same = window_totals(daily, period)
+    return CustomerRevenue(
+        key=key,
+        source=source,
+        current=current,
+        prior_total=prior_total,
+        prior_same_days=prior_same,
+        services=tuple(sorted(services, key=lambda s: s.service)),
+        daily=dict(sorted(daily.items())),
+    )
+
+
+def window_totals(daily: Mapping[date, float], period: Period) -> tuple[float, float, float]:
+    """This month so far, the whole prior month and its same days, each summed exactly."""
     same_end = period.prior_same_day_end()
     current: list[float] = []
     prior_total: list[float] = []
@@ -30,15 +44,7 @@ def from_daily(
             prior_total.append(amount)
             if day <= same_end:
                 prior_same.append(amount)
-    return CustomerRevenue(
-        key=key,
-        source=source,
-        current=math.fsum(current),
-        prior_total=math.fsum(prior_total),
-        prior_same_days=math.fsum(prior_same),
-        services=tuple(sorted(services, key=lambda s: s.service)),
-        daily=dict(sorted(daily.items())),
-    )
+    return math.fsum(current), math.fsum(prior_total), math.fsum(prior_same)
 
 
 def unavailable(key: str, source: SourceName, reason: str) -> CustomerRevenue:

@@ -22,11 +22,11 @@ from pydantic import SecretStr
 
 from ..concurrency import run_all
 from ..config import CustomerConfig, TableauConfig
-from ..domain.columns import from_revenue
+from ..domain.columns import ColumnsBuilder
 from ..domain.coverage import book_totals, ends_early, settle_period, source_coverage
 from ..domain.models import CustomerRevenue, ServiceRevenue, SourceName, Thresholds
 from ..domain.periods import Period
-from ..domain.revenue import from_daily, unavailable
+from ..domain.revenue import from_daily, unavailable, window_totals
 from ..errors import ConfigError, SourceError, TableauError
 from ..net import GaveUp, send
 from .base import RevenueSnapshot, SourceStatus
@@ -395,19 +395,20 @@ class TableauSource:
         for (who, service), series in got.by_service.items():
             lines.setdefault(who, []).append((service, series))
         keys = list(customers) if customers is not None else sorted(got.seen)
-        result: dict[str, CustomerRevenue] = {}
         daily_view = bool(got.daily)
-        for key in keys:
+        # Each customer's model is added to the columns and dropped: a whole view's worth of
+        # them is never held at once.
+        result = ColumnsBuilder("tableau", keys, first or period.prior_start, period.data_through)
+        for row, key in enumerate(keys):
             who = self.tableau_names.get(key, key)
             problem = got.problem(who)
             if who in cut:
-                result[key] = unavailable(key, "tableau", cut[who])
+                result.add(row, unavailable(key, "tableau", cut[who]))
             elif problem is not None:
-                result[key] = unavailable(key, "tableau", problem)
+                result.add(row, unavailable(key, "tableau", problem))
             elif who not in got.seen:
-                result[key] = unavailable(
-                    key, "tableau", f"no rows in Tableau for {who!r} ({self.filter_field})"
-                )
+                reason = f"no rows in Tableau for {who!r} ({self.filter_field})"
+                result.add(row, unavailable(key, "tableau", reason))
             else:
                 services = [
                     self._service(name, series.amounts(), period, got.service_by_day)
@@ -415,17 +416,18 @@ class TableauSource:
                 ]
                 # Each series is dropped once read, so the snapshot grows as they go.
                 daily, monthly = got.daily.pop(who, None), got.monthly.pop(who, None)
-                result[key] = self._customer(
+                customer = self._customer(
                     key,
                     daily.amounts() if daily else None,
                     monthly.amounts() if monthly else None,
                     services,
                     period,
                 )
+                result.add(row, customer)
         return RevenueSnapshot(
             source="tableau",
             period=period,
-            revenue=from_revenue("tableau", result),
+            revenue=result.build(),
             coverage=coverage if daily_view else None,
             notices=(notice,) if notice else (),
         )
@@ -435,12 +437,12 @@ class TableauSource:
         name: str, amounts: dict[date, float], period: Period, by_day: bool
     ) -> ServiceRevenue:
         if by_day:
-            total = from_daily(name, "tableau", amounts, (), period)
+            current, prior_total, prior_same = window_totals(amounts, period)
             return ServiceRevenue(
                 service=name,
-                current=total.current,
-                prior_total=total.prior_total,
-                prior_same_days=total.prior_same_days,
+                current=current,
+                prior_total=prior_total,
+                prior_same_days=prior_same,
             )
         return ServiceRevenue(
             service=name,
