@@ -30,6 +30,9 @@ from .base import RevenueSnapshot
 Rows = list[tuple[Any, ...]]
 Query = Callable[[str, dict[str, Any]], Rows]
 Columns = list[Any]
+# Numbers the customers once (`NUMBERED`, with its parameters) and names the relation that
+# holds them, `ids`.
+Numbering = Callable[[str, dict[str, Any]], str]
 # A statement's answer as one array per selected column, in order (DuckDB's fetchnumpy): no
 # Python object per value.
 ColumnQuery = Callable[[str, dict[str, Any]], Columns]
@@ -57,11 +60,11 @@ ROWS_IN_WINDOW = "SELECT count(*) FROM revenue WHERE date BETWEEN :window_start 
 
 # Customers get ids in key order (row_number over the distinct keys): the day and line answers
 # then carry a number per row, not a string, and arrive as arrays.
-_IDS = """(SELECT customer, row_number() OVER (ORDER BY customer) - 1 AS id
+NUMBERED = """SELECT customer, row_number() OVER (ORDER BY customer) - 1 AS id
 FROM (SELECT DISTINCT customer FROM revenue
-      WHERE date BETWEEN :history_start AND :through{customer_filter}) AS named) AS ids"""
+      WHERE date BETWEEN :history_start AND :through{customer_filter}) AS named"""
 
-_NAMES = "SELECT customer FROM " + _IDS + " ORDER BY id"
+_NAMES = "SELECT customer FROM {ids} ORDER BY id"
 
 
 def _numbered(columns: str, grouped: str) -> str:
@@ -71,7 +74,7 @@ def _numbered(columns: str, grouped: str) -> str:
     return (
         f"SELECT CAST(ids.id AS INTEGER) AS customer, {columns}\n"
         f"FROM ({grouped}) AS a\n"
-        f"JOIN {_IDS} ON a.customer = ids.customer\n"
+        "JOIN {ids} ON a.customer = ids.customer\n"
     )
 
 
@@ -205,17 +208,22 @@ def fetch_aggregates(
     since: date | None,
     thresholds: Thresholds = DEFAULTS,
     columns: ColumnQuery | None = None,
+    number: Numbering | None = None,
 ) -> RevenueSnapshot:
     """Coverage and the period, then daily totals and service totals for the window, grouped
     in the database and handed over as arrays (`columns`: the dialect's column query, when it
-    has one). `customer_filter` is the dialect's `AND customer IN …` for `:customers`;
-    `thresholds` are the config's (the partial-day rule and the look-back read them)."""
+    has one; `number`: a way to number the customers once for all three queries, when the
+    dialect keeps a table between statements). `customer_filter` is the dialect's
+    `AND customer IN …` for `:customers`; `thresholds` are the config's (the partial-day
+    rule and the look-back read them)."""
     period, coverage, notice = book_coverage(query, as_of, where, since, thresholds)
     wanted = list(customers) if customers is not None else None
     params = window_params(period, wanted, since)
     fragment = customer_filter if wanted is not None else ""
+    numbered = NUMBERED.format(customer_filter=fragment)
+    ids = number(numbered, params) if number else f"({numbered}) AS ids"
     statements = {
-        name: template.format(customer_filter=fragment)
+        name: template.format(customer_filter=fragment, ids=ids)
         for name, template in (("names", _NAMES), ("daily", _DAILY), ("services", _SERVICES))
     }
     found = _aggregates(query, columns or rows_as_columns(query), statements, params)

@@ -457,6 +457,20 @@ class LocalFileSource:
 
         return run
 
+    def _numbering(self, con: duckdb.DuckDBPyConnection) -> q.Numbering:
+        """The customers numbered once into a temporary table the three queries join (each
+        would otherwise read the file's customers again)."""
+        import duckdb
+
+        def run(sql: str, params: dict[str, Any]) -> str:
+            try:
+                self._execute(con, f"CREATE OR REPLACE TEMP TABLE ids AS {sql}", params)
+            except duckdb.Error as exc:
+                raise DataFileError(f"{self.path}: query failed ({_first_line(exc)})") from None
+            return "ids"
+
+        return run
+
     def _columns(self, con: duckdb.DuckDBPyConnection) -> q.ColumnQuery:
         import duckdb
 
@@ -482,6 +496,7 @@ class LocalFileSource:
                 since,
                 self.thresholds,
                 self._columns(con),
+                self._numbering(con),
             )
 
     def _status(self, as_of: date) -> SourceStatus:
