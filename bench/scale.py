@@ -297,10 +297,10 @@ def section(profile: bool = False) -> str:
         *(target_row(c) for c in cases),
         f"\nDeterminism, 10,000 customers, three CLI runs each: **{same}**; the three timed "
         f"JSON runs: 10,000 Parquet {len(set(cases[1].outputs))} distinct, 10,000 CSV "
-        f"{len(set(cases[2].outputs))} distinct (target: identical). While money is float "
-        "a pass is not proof: DuckDB's parallel sums vary in order only now and then (the "
-        "harness's first full run, 2026-11-29, found two distinct JSON outputs in every set "
-        "of three, while the text, rounded to dollars, stayed the same).\n",
+        f"{len(set(cases[2].outputs))} distinct (target: identical). Money is exact (DECIMAL "
+        "sums in the database, integer 1/10,000 units for window totals, math.fsum in the "
+        "one-customer rules), so this holds every time; tests/test_exact_money.py checks it "
+        "in the suite.\n",
     ]
     lines.append(
         "\nWhere the time and memory go (in process, `embedded()` and the steps `digest` "
