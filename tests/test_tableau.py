@@ -1,7 +1,7 @@
 """The Tableau source against the emulator: sessions, faults, filters, parsing, and TSC."""
 
 import csv
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -11,6 +11,7 @@ from spend_monitor.app import diagnostics
 from spend_monitor.app.requests import CheckRequest
 from spend_monitor.config import parse_config
 from spend_monitor.demo import demo_config, write_demo
+from spend_monitor.domain.models import Thresholds
 from spend_monitor.errors import ConfigError, SourceError
 from spend_monitor.launch import embedded
 from spend_monitor.render import digest_json
@@ -353,3 +354,23 @@ def test_the_cli_signs_out_and_explains_a_wrong_view(tableau, tmp_path, capsys, 
         "error: tableau.views.daily_revenue: 'missing-view' is not a view on this site — "
         "check the view id in the config"
     )
+
+
+async def test_years_of_history_in_the_daily_view_cost_no_more_than_the_look_back(tableau):
+    """The daily view answers with every day it holds; days before the look-back decide
+    nothing, so the book's columns span the look-back, not the view's years."""
+    recent = rows_for(["Acme", "Globex"])
+    years = [
+        (date(2020, 1, 1) + timedelta(days=i), name, "SMS", 10.0)
+        for i in range(0, 5 * 365, 3)
+        for name in ("Acme", "Globex")
+    ]
+    revenue_views(tableau, recent)
+    async with monitor_for(tableau.url, ["Acme", "Globex"]) as services:
+        short = await services.book.run(AS_OF)
+    revenue_views(tableau, years + recent)
+    async with monitor_for(tableau.url, ["Acme", "Globex"]) as services:
+        long = await services.book.run(AS_OF)
+    lookback = Thresholds().lookback_days
+    assert long.snapshot.revenue.days <= lookback + 62
+    assert digest_json(long.digest)["customers"] == digest_json(short.digest)["customers"]

@@ -23,7 +23,13 @@ from pydantic import SecretStr
 from ..concurrency import run_all
 from ..config import CustomerConfig, TableauConfig
 from ..domain.columns import ColumnsBuilder
-from ..domain.coverage import book_totals, ends_early, settle_period, source_coverage
+from ..domain.coverage import (
+    book_totals,
+    ends_early,
+    lookback_start,
+    settle_period,
+    source_coverage,
+)
 from ..domain.models import CustomerRevenue, ServiceRevenue, SourceName, Thresholds
 from ..domain.periods import Period
 from ..domain.revenue import from_daily, unavailable, window_totals
@@ -397,8 +403,11 @@ class TableauSource:
         keys = list(customers) if customers is not None else sorted(got.seen)
         daily_view = bool(got.daily)
         # Each customer's model is added to the columns and dropped: a whole view's worth of
-        # them is never held at once.
-        result = ColumnsBuilder("tableau", keys, first or period.prior_start, period.data_through)
+        # them is never held at once. Days before the look-back decide nothing, so a view
+        # holding years of history costs no more than one holding the look-back.
+        since = min(period.prior_start, lookback_start(period, self.thresholds))
+        start = max(first, since) if first is not None else since
+        result = ColumnsBuilder("tableau", keys, start, period.data_through)
         for row, key in enumerate(keys):
             who = self.tableau_names.get(key, key)
             problem = got.problem(who)
