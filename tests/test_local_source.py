@@ -342,3 +342,15 @@ async def test_what_duckdb_will_not_read_the_strict_pass_reads(tmp_path, content
     path.write_bytes(content.encode("utf-8"))
     acme = (await fetch(path)).customers["Acme"]
     assert (acme.current, acme.prior_total) == (1, 100)
+
+
+@pytest.mark.parametrize("ending", ["\n", "\r\n"], ids=["read-by-duckdb", "strict-pass"])
+async def test_a_space_before_a_quoted_name_reads_alike_on_both_paths(tmp_path, ending):
+    """`, "Acme Corp"` is the name Acme Corp whichever path reads the file (a mixed-ending
+    file goes through the strict pass), never `"Acme Corp"` with its quotes."""
+    rows = ['2026-01-03, "Acme Corp",SMS,100', '2026-02-02, "Acme Corp",SMS,1']
+    path = tmp_path / "revenue.csv"
+    path.write_bytes((HEAD + rows[0] + ending + rows[1] + "\n").encode("utf-8"))
+    customers = (await fetch(path)).customers
+    assert list(customers) == ["Acme Corp"]
+    assert customers["Acme Corp"].current == 1

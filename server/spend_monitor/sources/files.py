@@ -173,8 +173,15 @@ def _strict_rows(config: LocalConfig) -> Generator[tuple[int, list[str]], None, 
                 raise DataFileError(f"{path} {what}", SAVE_AS_CSV)
         with _open_bytes(path) as raw:
             numbered = _DecodedLines(raw)
+            delimiter = _delimiter(config)
+            # A space before a quoted field is skipped, as DuckDB's reader skips it (the
+            # fast path), so `, "Acme"` is Acme on both paths; values are trimmed after.
             for row in csv.reader(
-                numbered, delimiter=_delimiter(config), quotechar='"', strict=True
+                numbered,
+                delimiter=delimiter,
+                quotechar='"',
+                strict=True,
+                skipinitialspace=delimiter != " ",
             ):
                 line = numbered.line
                 if not row or all(not cell.strip() for cell in row):
