@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 from .models import Digest, Flag, Pace, PastDigest, Snooze, WatchItem
 
@@ -55,6 +56,19 @@ def mark_news(digest: Digest, history: Sequence[PastDigest]) -> Digest:
     )
 
 
+Marked = TypeVar("Marked", Pace, WatchItem)
+
+
+def _marked(alert: Marked, hide: bool, reopened: bool) -> Marked:
+    """The alert hidden or re-opened; itself when a snooze does neither (a book has thousands
+    of alerts, and most days no snooze touches them: no copy)."""
+    if not (hide or reopened):
+        return alert
+    return alert.model_copy(
+        update={"snoozed": hide, **({"novelty": "reopened"} if reopened else {})}
+    )
+
+
 def apply_snoozes(digest: Digest, snoozes: Sequence[Snooze]) -> Digest:
     """Hide acknowledged alerts until they expire (the store only passes live ones) or get
     worse by `reopen_pct` more points, when they come back marked re-opened."""
@@ -85,20 +99,12 @@ def apply_snoozes(digest: Digest, snoozes: Sequence[Snooze]) -> Digest:
             continue
         hide, reopened = decide(pace.name, "pace")
         hidden += hide
-        paces.append(
-            pace.model_copy(
-                update={"snoozed": hide, **({"novelty": "reopened"} if reopened else {})}
-            )
-        )
+        paces.append(_marked(pace, hide, reopened))
     items = []
     for item in digest.watch_list:
         hide, reopened = decide(item.customer, item.kind)
         hidden += hide
-        items.append(
-            item.model_copy(
-                update={"snoozed": hide, **({"novelty": "reopened"} if reopened else {})}
-            )
-        )
+        items.append(_marked(item, hide, reopened))
     return digest.model_copy(
         update={"customers": tuple(paces), "watch_list": tuple(items), "snoozed": hidden}
     )

@@ -18,7 +18,7 @@ import numpy as np
 
 from .columns import Floats, Ints, Mask, RevenueColumns, last_true
 from .formatting import format_amount, month_abbr, short_date
-from .models import Coverage, Frozen, SourceCoverage, Thresholds
+from .models import Coverage, Frozen, SourceCoverage, Thresholds, lean
 from .periods import Period, period_for
 
 # A customer "has revenue on most days" when it does on this share of its usual days.
@@ -283,10 +283,6 @@ def covered_prior_note(through: date, period: Period) -> str:
     )
 
 
-# One set of "fields given" for every customer's Coverage (pydantic keeps one per model).
-_COVERAGE_FIELDS = set(Coverage.model_fields)
-
-
 @dataclass(frozen=True, eq=False)
 class Coverages:
     """`customer_coverage`, `stopped` and `history` for every row of the book; days are
@@ -306,13 +302,15 @@ class Coverages:
 
     def of(self, row: int, period: Period) -> Coverage:
         through = self.day(int(self.prior_through[row]))
-        return Coverage.model_construct(
-            _COVERAGE_FIELDS,
-            prior_days=int(self.prior_days[row]),
-            current_days=int(self.current_days[row]),
-            last_revenue_day=self.day(int(self.last_paid[row])),
-            prior_through=through,
-            excluded=excluded_days(through, period),
+        return lean(
+            Coverage,
+            {
+                "prior_days": int(self.prior_days[row]),
+                "current_days": int(self.current_days[row]),
+                "last_revenue_day": self.day(int(self.last_paid[row])),
+                "prior_through": through,
+                "excluded": excluded_days(through, period),
+            },
         )
 
     def stop(self, row: int) -> Stop | None:
