@@ -428,6 +428,8 @@ def lean(cls: type[ModelT], fields: Mapping[str, object]) -> ModelT:
     memory at 50,000 customers), and copies it before a `model_copy` changes it, so sharing
     it is safe. For the thousands of models a whole book builds."""
     model = cls.model_validate(fields)
-    shared = _FIELDS_GIVEN.setdefault(cls, set(cls.model_fields))
+    shared = _FIELDS_GIVEN.get(cls)
+    if shared is None:
+        shared = _FIELDS_GIVEN[cls] = set(cls.model_fields)
     object.__setattr__(model, "__pydantic_fields_set__", shared)
     return model
