@@ -34,6 +34,18 @@ def last_true(mask: Mask) -> Ints:
     return np.where(found, width - 1 - mask[:, ::-1].argmax(axis=1), -1)
 
 
+def row_bounds(owner: Ints) -> Ints:
+    """For lines ordered by their customer row `owner`: row i's lines are
+    bounds[i]:bounds[i + 1] (rows past the last owner have none; see `row_span`)."""
+    return np.searchsorted(owner, np.arange(int(owner.max(initial=-1)) + 2))
+
+
+def row_span(bounds: Ints, row: int) -> slice:
+    if row + 1 >= len(bounds):
+        return slice(0, 0)
+    return slice(int(bounds[row]), int(bounds[row + 1]))
+
+
 def _maybe(value: float) -> float | None:
     return None if math.isnan(value) else value
 
@@ -60,15 +72,7 @@ class ServiceColumns:
 
     @cached_property
     def bounds(self) -> Ints:
-        """Where each customer's lines start: lines of row i are bounds[i]:bounds[i + 1]
-        (computed for as many rows as the largest owner + 1; use `span`)."""
-        return np.searchsorted(self.owner, np.arange(int(self.owner.max(initial=-1)) + 2))
-
-    def span(self, row: int) -> slice:
-        bounds = self.bounds
-        if row + 1 >= len(bounds):
-            return slice(0, 0)
-        return slice(int(bounds[row]), int(bounds[row + 1]))
+        return row_bounds(self.owner)
 
     def line(self, j: int) -> ServiceRevenue:
         return ServiceRevenue(
@@ -165,7 +169,7 @@ class RevenueColumns:
                 prior_total=None,
                 error=self.errors[row],
             )
-        lines = self.services.span(row)
+        lines = row_span(self.services.bounds, row)
         return CustomerRevenue(
             key=key,
             source=self.source_of(row),
@@ -186,63 +190,13 @@ class RevenueColumns:
         return DailyView(self)
 
     def with_rows(self, found: Mapping[str, CustomerRevenue]) -> RevenueColumns:
-        """These columns with some customers' revenue replaced (a fallback's answers): only
-        those rows are rebuilt."""
-        rows = [self.index[key] for key in found]
-        patch = from_revenue(self.source, found, self.start)
-        width = max(self.days, patch.days)
-        daily = np.zeros((len(self), width))
-        daily[:, : self.days] = self.daily
-        mask = np.zeros(daily.shape, dtype=np.bool_)
-        mask[:, : self.days] = self.rows
-        daily[rows] = 0.0
-        mask[rows] = False
-        daily[rows, : patch.days] = patch.daily
-        mask[rows, : patch.days] = patch.rows
-        totals = {}
-        for name in ("current", "prior_total", "prior_same_days"):
-            column = getattr(self, name).copy()
-            column[rows] = getattr(patch, name)
-            totals[name] = column
-        old, new = self.services, patch.services
-        keep = ~np.isin(old.owner, rows)
-        names = tuple(sorted(set(old.names) | set(new.names)))
-        position = {name: n for n, name in enumerate(names)}
-        renamed_old = np.array([position[n] for n in old.names], dtype=np.intp)[old.name_id]
-        renamed_new = np.array([position[n] for n in new.names], dtype=np.intp)[new.name_id]
-        owner = np.concatenate([old.owner[keep], np.array(rows, dtype=np.intp)[new.owner]])
-        name_id = np.concatenate([renamed_old[keep], renamed_new])
-        order = np.lexsort((name_id, owner))
-
-        def lines(column: str) -> Floats:
-            both = np.concatenate([getattr(old, column)[keep], getattr(new, column)])
-            return np.asarray(both[order], dtype=np.float64)
-
-        errors = {i: e for i, e in self.errors.items() if i not in rows}
-        errors |= {rows[i]: e for i, e in patch.errors.items()}
-        sources = {i: s for i, s in self.sources.items() if i not in rows}
-        sources |= {
-            rows[i]: r.source for i, r in enumerate(found.values()) if r.source != self.source
-        }
-        return RevenueColumns(
-            source=self.source,
-            keys=self.keys,
-            start=self.start,
-            daily=daily,
-            rows=mask,
-            services=ServiceColumns(
-                owner=owner[order],
-                name_id=name_id[order],
-                names=names,
-                current=lines("current"),
-                prior_total=lines("prior_total"),
-                prior_same_days=lines("prior_same_days"),
-                current_charges=lines("current_charges"),
-            ),
-            errors=errors,
-            sources=sources,
-            **totals,
-        )
+        """These columns with some customers' revenue replaced (a fallback's answers)."""
+        last = max((day for r in found.values() for day in r.daily), default=self.start)
+        end = max(self.day(self.days - 1), last)
+        builder = ColumnsBuilder(self.source, self.keys, self.start, end)
+        for row, key in enumerate(self.keys):
+            builder.add(row, found[key] if key in found else self.revenue(row))
+        return builder.build()
 
 
 class RevenueView(Mapping[str, CustomerRevenue]):

@@ -14,7 +14,7 @@ from typing import get_args
 import numpy as np
 from numpy.typing import NDArray
 
-from .columns import Floats, Mask, ServiceColumns
+from .columns import Floats, Mask, ServiceColumns, row_bounds, row_span
 from .models import (
     CustomerRevenue,
     Driver,
@@ -99,9 +99,7 @@ class Drivers:
         return DriverLines(read=functools.partial(self.lines_of, row), any_vanished=vanished)
 
     def lines_of(self, row: int) -> tuple[DriverLine, ...]:
-        if row + 1 >= len(self.bounds):
-            return ()
-        lines = self.order[self.bounds[row] : self.bounds[row + 1]]
+        lines = self.order[row_span(self.bounds, row)]
         names = self.services.names
         return tuple(
             zip(
@@ -167,5 +165,5 @@ def drivers_over(
     idle = (current <= 0) & (prior_total <= 0) & ~(billed & (charges != 0))
     ranked = np.lexsort((services.name_id, -np.abs(current - base), owner))
     order = ranked[~idle[ranked]]
-    bounds = np.searchsorted(owner[order], np.arange(int(owner.max(initial=-1)) + 2))
+    bounds = row_bounds(owner[order])
     return Drivers(services, current, base, prior_total, kind, order, bounds)

@@ -50,6 +50,16 @@ class Period(BaseModel):
         """Last prior-month day in the same-days window (days 1..d, capped at the month end)."""
         return self.prior_start.replace(day=min(self.days_elapsed, self.days_in_prior))
 
+    @property
+    def windows(self) -> dict[str, tuple[date, date]]:
+        """The compared totals and the days each sums, first to last: this month so far, the
+        whole prior month, and the prior month's same days."""
+        return {
+            "current": (self.current_start, self.data_through),
+            "prior_total": (self.prior_start, self.prior_end),
+            "prior_same_days": (self.prior_start, self.prior_same_day_end()),
+        }
+
 
 def days_in_month(day: date) -> int:
     return calendar.monthrange(day.year, day.month)[1]

@@ -32,19 +32,13 @@ def from_daily(
 
 
 def window_totals(daily: Mapping[date, float], period: Period) -> tuple[float, float, float]:
-    """This month so far, the whole prior month and its same days, each summed exactly."""
-    same_end = period.prior_same_day_end()
-    current: list[float] = []
-    prior_total: list[float] = []
-    prior_same: list[float] = []
-    for day, amount in daily.items():
-        if period.current_start <= day <= period.data_through:
-            current.append(amount)
-        elif period.prior_start <= day <= period.prior_end:
-            prior_total.append(amount)
-            if day <= same_end:
-                prior_same.append(amount)
-    return math.fsum(current), math.fsum(prior_total), math.fsum(prior_same)
+    """This month so far, the whole prior month and its same days (`Period.windows`), each
+    summed exactly (math.fsum: the same cents whatever order the days come in)."""
+    current, prior_total, prior_same = (
+        math.fsum(amount for day, amount in daily.items() if first <= day <= last)
+        for first, last in period.windows.values()
+    )
+    return current, prior_total, prior_same
 
 
 def unavailable(key: str, source: SourceName, reason: str) -> CustomerRevenue:

@@ -250,11 +250,7 @@ def fetch_aggregates(
         keys,
         params["history_start"],
         period.data_through,
-        {
-            "current": (period.current_start, period.data_through),
-            "prior_total": (period.prior_start, period.prior_end),
-            "prior_same_days": (period.prior_start, period.prior_same_day_end()),
-        },
+        period.windows,
         {key: missing(key) for key in keys if key not in present},
     )
     ends = {

@@ -19,11 +19,11 @@ import io
 import re
 import tempfile
 import zlib
-from collections.abc import Generator, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio.to_thread
 
@@ -36,6 +36,7 @@ from .base import RevenueSnapshot, SourceStatus
 if TYPE_CHECKING:
     import duckdb
 
+T = TypeVar("T")
 CSV_SUFFIXES = (".csv", ".csv.gz", ".tsv", ".tsv.gz", ".txt")
 PARQUET_SUFFIXES = (".parquet", ".pq")
 _PARAM = re.compile(r"(?<![:\w]):(\w+)")
@@ -444,51 +445,44 @@ class LocalFileSource:
             finally:
                 con.close()
 
-    def _execute(
-        self, con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]
-    ) -> duckdb.DuckDBPyConnection:
-        """Run a shared statement on DuckDB, whose parameters are written `$name`."""
-        native = _PARAM.sub(r"$\1", sql)
-        names = set(re.findall(r"\$(\w+)", native))
-        return con.execute(native, {k: params[k] for k in names})
-
-    def _query(self, con: duckdb.DuckDBPyConnection) -> q.Query:
+    def _run(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        sql: str,
+        params: dict[str, Any],
+        read: Callable[[duckdb.DuckDBPyConnection], T],
+    ) -> T:
+        """Run a shared statement on DuckDB (its parameters are written `$name`) and read the
+        answer; whatever DuckDB reports is the file's problem, named in one line."""
         import duckdb
 
-        def run(sql: str, params: dict[str, Any]) -> q.Rows:
-            try:
-                return self._execute(con, sql, params).fetchall()
-            except duckdb.Error as exc:
-                raise DataFileError(f"{self.path}: query failed ({_first_line(exc)})") from None
+        native = _PARAM.sub(r"$\1", sql)
+        names = set(re.findall(r"\$(\w+)", native))
+        try:
+            return read(con.execute(native, {k: params[k] for k in names}))
+        except duckdb.Error as exc:
+            raise DataFileError(f"{self.path}: query failed ({_first_line(exc)})") from None
 
-        return run
+    def _query(self, con: duckdb.DuckDBPyConnection) -> q.Query:
+        return lambda sql, params: self._run(con, sql, params, lambda answer: answer.fetchall())
 
     def _numbering(self, con: duckdb.DuckDBPyConnection) -> q.Numbering:
         """The customers numbered once into a temporary table the three queries join (each
         would otherwise read the file's customers again)."""
-        import duckdb
 
         def run(sql: str, params: dict[str, Any]) -> str:
-            try:
-                self._execute(con, f"CREATE OR REPLACE TEMP TABLE ids AS {sql}", params)
-            except duckdb.Error as exc:
-                raise DataFileError(f"{self.path}: query failed ({_first_line(exc)})") from None
+            self._run(con, f"CREATE OR REPLACE TEMP TABLE ids AS {sql}", params, lambda _: None)
             return "ids"
 
         return run
 
     def _columns(self, con: duckdb.DuckDBPyConnection) -> q.ColumnQuery:
-        import duckdb
-
         def run(sql: str, params: dict[str, Any], narrow: bool) -> q.Columns:
-            try:
-                if narrow:
-                    con.execute("SET threads = 1")
-                answer = list(self._execute(con, sql, params).fetchnumpy().values())
-                if narrow:
-                    con.execute("RESET threads")
-            except duckdb.Error as exc:
-                raise DataFileError(f"{self.path}: query failed ({_first_line(exc)})") from None
+            if narrow:
+                con.execute("SET threads = 1")
+            answer = self._run(con, sql, params, lambda got: list(got.fetchnumpy().values()))
+            if narrow:
+                con.execute("RESET threads")
             return answer
 
         return run
