@@ -4,6 +4,7 @@ from datetime import date, timedelta
 
 import pytest
 
+from spend_monitor.domain.columns import from_revenue
 from spend_monitor.domain.coverage import (
     customer_coverage,
     ends_early,
@@ -59,7 +60,7 @@ def test_a_customer_whose_rows_stop_is_stopped_never_a_cliff():
 def test_a_stop_goes_on_the_watch_list_and_reads_as_one_line():
     daily = series(date(2026, 10, 1), date(2026, 11, 14))
     revenue = {"kestrel": from_daily("kestrel", "local", daily, (), NOV29)}
-    digest = build_digest([KESTREL], revenue, NOV29, "auto", T)
+    digest = build_digest([KESTREL], from_revenue("local", revenue), NOV29, "auto", T)
     assert [(w.customer, w.kind) for w in digest.watch_list] == [("kestrel", "stopped")]
     text = render_text(digest)
     assert (
@@ -150,7 +151,7 @@ def test_a_source_without_the_prior_month_compares_nothing():
     period = period_for(date(2026, 11, 29), first=date(2026, 11, 1))
     daily = series(date(2026, 11, 1), date(2026, 11, 28))
     revenue = {"kestrel": from_daily("kestrel", "local", daily, (), period)}
-    digest = build_digest([KESTREL], revenue, period, "auto", T)
+    digest = build_digest([KESTREL], from_revenue("local", revenue), period, "auto", T)
     assert [p.flag for p in digest.customers] == ["unavailable"]
     assert (
         digest.customers[0].error == "the source has no data before Nov 1: nothing to compare with"
@@ -196,7 +197,7 @@ def test_late_data_is_said_in_the_header():
     period = period_for(date(2026, 11, 29), date(2026, 11, 25))
     daily = series(date(2026, 10, 1), date(2026, 11, 25))
     revenue = {"kestrel": from_daily("kestrel", "local", daily, (), period)}
-    text = render_text(build_digest([KESTREL], revenue, period, "auto", T))
+    text = render_text(build_digest([KESTREL], from_revenue("local", revenue), period, "auto", T))
     assert text.splitlines()[2] == "⚠️ data through Nov 25 — 3 days late"
 
 
@@ -288,14 +289,16 @@ def steady_book(names: list[str], level: float = 1_000.0):
 def test_the_collapsed_line_says_when_it_hides_a_customer_held_back():
     names = [f"c{i:02d}" for i in range(13)]
     customers, revenue = steady_book(names)
-    text = render_text(build_digest(customers, revenue, NOV29, "auto", T))
+    text = render_text(build_digest(customers, from_revenue("local", revenue), NOV29, "auto", T))
     assert "➖ 13 others tracking normally (between -10% and +15%)" in text
     # One customer down 30% but under min_baseline: hidden, and the line says so.
     small = series(date(2026, 9, 1), date(2026, 10, 31), 10.0) | series(
         date(2026, 11, 1), date(2026, 11, 28), 7.0
     )
     revenue["c00"] = from_daily("c00", "local", small, (), NOV29)
-    digest = build_digest(customers, revenue, NOV29, "auto", Thresholds(min_baseline=500))
+    digest = build_digest(
+        customers, from_revenue("local", revenue), NOV29, "auto", Thresholds(min_baseline=500)
+    )
     assert "13 others tracking normally or within their usual range (between" in render_text(digest)
 
 
@@ -306,5 +309,5 @@ def test_a_returning_customer_reads_as_back():
     )
     customers.append(Customer(name="wayne", display_name="Wayne"))
     revenue["wayne"] = from_daily("wayne", "local", back, (), NOV29)
-    text = render_text(build_digest(customers, revenue, NOV29, "auto", T))
+    text = render_text(build_digest(customers, from_revenue("local", revenue), NOV29, "auto", T))
     assert "↩️ Wayne: $104K — back after no revenue in Oct" in text

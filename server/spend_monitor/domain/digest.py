@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import date, timedelta
 from typing import cast
 
 import numpy as np
 
-from .columns import Floats, Mask, RevenueColumns, from_revenue
+from .columns import Floats, Mask, RevenueColumns
 from .coverage import (
     Coverages,
     Stop,
@@ -331,14 +331,9 @@ def assess_book(
     return [book.pace(customer) for customer in customers]
 
 
-def _columns_of(revenue: Mapping[str, CustomerRevenue]) -> RevenueColumns:
-    first = next(iter(revenue.values()), None)
-    return from_revenue(first.source if first else "local", revenue)
-
-
 def build_digest(
     customers: Sequence[Customer],
-    revenue: RevenueColumns | Mapping[str, CustomerRevenue],
+    revenue: RevenueColumns,
     period: Period,
     method: MethodChoice,
     thresholds: Thresholds,
@@ -356,14 +351,13 @@ def build_digest(
     missing = frozenset(coverage.days_missing) if coverage else frozenset()
     first_day = coverage.first_day if coverage else period.source_first_day
     nothing_before = prior_uncovered(first_day, period) if first_day is not None else None
-    columns = revenue if isinstance(revenue, RevenueColumns) else _columns_of(revenue)
     if nothing_before is not None:
         # No customer is new because the source starts this month: none can be compared.
-        columns = dataclasses.replace(
-            columns, errors=dict.fromkeys(range(len(columns)), nothing_before)
+        revenue = dataclasses.replace(
+            revenue, errors=dict.fromkeys(range(len(revenue)), nothing_before)
         )
     paces = sorted(
-        assess_book(customers, columns, period, method, thresholds, closed, missing),
+        assess_book(customers, revenue, period, method, thresholds, closed, missing),
         key=digest_order,
     )
     last_day = (coverage.last_day if coverage else None) or period.source_last_day
