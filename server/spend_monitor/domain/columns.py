@@ -67,9 +67,6 @@ class ServiceColumns:
     prior_same_days: Floats
     current_charges: Floats
 
-    def __len__(self) -> int:
-        return len(self.owner)
-
     @cached_property
     def bounds(self) -> Ints:
         return row_bounds(self.owner)

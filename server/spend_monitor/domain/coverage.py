@@ -320,83 +320,109 @@ class Coverages:
         return Stop(last_day=last, daily=float(self.stop_daily[row]))
 
 
+@dataclass(frozen=True, eq=False)
+class _Days:
+    """The book's days from `start`, reaching far enough back for every rule's look-back."""
+
+    start: date
+    values: Floats
+    rows: Mask
+    paid: Mask
+
+    def col(self, day: date) -> int:
+        return (day - self.start).days
+
+
+def _prior_through(days: _Days, period: Period) -> Ints:
+    """`prior_through` for every row: the prior month's last column with rows, where they end
+    PRIOR_GAP_DAYS or more early after revenue on most days before it; else -1."""
+    prior = slice(days.col(period.prior_start), days.col(period.prior_end) + 1)
+    covered = days.rows[:, prior].any(axis=1)
+    last = np.where(covered, prior.start + last_true(days.rows[:, prior]), -1)
+    gap = days.col(period.prior_end) - last >= PRIOR_GAP_DAYS
+    first = np.maximum(prior.start, last - (HISTORY_DAYS - 1))
+    zero = np.zeros((len(last), 1), np.int32)
+    running = np.concatenate([zero, days.paid.cumsum(axis=1, dtype=np.int32)], axis=1)
+    every = np.arange(len(last))
+    active = running[every, last + 1] - running[every, first]
+    ends_early = covered & gap & (active >= MOST_DAYS_SHARE * (last - first + 1))
+    return np.where(ends_early, last, -1)
+
+
+def _stops(
+    days: _Days,
+    last_paid: Ints,
+    period: Period,
+    thresholds: Thresholds,
+    book_missing: Collection[date],
+) -> tuple[Mask, Floats]:
+    """`stopped` for every row: whether it stopped, and its usual daily revenue before."""
+    every = np.arange(len(last_paid))
+    weekday0 = days.start.weekday()
+    weeks = np.maximum(last_paid, 0)[:, None] + np.arange(-(HISTORY_DAYS - 1), 1)[None, :]
+    inside = np.maximum(weeks, 0)
+    in_weeks = days.paid[every[:, None], inside] & (weeks >= 0)
+    amounts = np.where(in_weeks, days.values[every[:, None], inside], 0.0)
+    weekday = (weekday0 + weeks) % 7
+    counts = np.stack([(in_weeks & (weekday == w)).sum(axis=1) for w in range(7)], axis=1)
+    usual = counts >= MIN_USUAL_WEEKS
+    usual_day = np.take_along_axis(usual, weekday, axis=1)
+    active = (in_weeks & usual_day).sum(axis=1)
+    usual_days = usual_day.sum(axis=1)
+    steady = (usual_days > 0) & (active >= MOST_DAYS_SHARE * usual_days)
+    # Quiet usual weekdays since the last revenue, on days the book has rows for.
+    width = days.values.shape[1]
+    open_day = np.array(
+        [days.start + timedelta(days=c) not in book_missing for c in range(width)], np.bool_
+    )
+    through = days.col(period.data_through)
+    quiet = np.zeros(len(last_paid), np.intp)
+    for w in range(7):
+        seen = np.concatenate([[0], np.cumsum(open_day & ((weekday0 + np.arange(width)) % 7 == w))])
+        quiet += np.where(usual[:, w], seen[through + 1] - seen[np.maximum(last_paid, 0) + 1], 0)
+    stopped_ = (
+        (last_paid >= days.col(period.prior_start)) & steady & (quiet >= thresholds.stop_days)
+    )
+    with np.errstate(invalid="ignore", divide="ignore"):
+        daily = np.where(usual_day, amounts, 0.0).sum(axis=1) / active
+    return np.asarray(stopped_), daily
+
+
+def _returning(days: _Days, period: Period, thresholds: Thresholds) -> Mask:
+    """`history(...) == "returning"` for every row: no revenue in the prior month, some in the
+    look-back before it."""
+    prior = slice(days.col(period.prior_start), days.col(period.prior_end) + 1)
+    since = max(days.col(lookback_start(period, thresholds)), 0)
+    earlier = days.paid[:, since : prior.start].any(axis=1)
+    return np.asarray(~days.paid[:, prior].any(axis=1) & earlier)
+
+
 def coverages(
     columns: RevenueColumns,
     period: Period,
     thresholds: Thresholds,
     book_missing: Collection[date] = (),
 ) -> Coverages:
-    """The coverage rules over whole columns (each the rule of the one-customer function of
-    the same name above)."""
+    """The coverage rules over whole columns, each in a helper next to the one-customer
+    function it mirrors (`prior_through`, `stopped`, `history`, `customer_coverage`)."""
     earliest = min(columns.start, lookback_start(period, thresholds), period.prior_start)
     start = earliest - timedelta(days=HISTORY_DAYS)
+    values, rows = columns.window(start, max(period.data_through, columns.day(columns.days - 1)))
+    days = _Days(start, values, rows, (values > 0) & rows)
+    prior = slice(days.col(period.prior_start), days.col(period.prior_end) + 1)
+    current = slice(days.col(period.current_start), days.col(period.data_through) + 1)
+    last_paid = last_true(days.paid[:, : days.col(period.data_through) + 1])
+    stopped_, stop_daily = _stops(days, last_paid, period, thresholds, frozenset(book_missing))
+    prior_through = _prior_through(days, period)
+    # Back to the book's own columns (the days start `pad` days earlier).
     pad = (columns.start - start).days
-    end = max(period.data_through, columns.day(columns.days - 1))
-    values, rows = columns.window(start, end)
-    paid = (values > 0) & rows
-
-    def col(day: date) -> int:
-        return (day - start).days
-
-    prior = slice(col(period.prior_start), col(period.prior_end) + 1)
-    current = slice(col(period.current_start), col(period.data_through) + 1)
-    through_col = col(period.data_through)
-    prior_days = rows[:, prior].sum(axis=1)
-    last_paid = last_true(paid[:, : through_col + 1])
-    # prior_through: the prior month's rows end PRIOR_GAP_DAYS or more early, after revenue
-    # on most of the days before.
-    last_prior = np.where(prior_days > 0, prior.start + last_true(rows[:, prior]), -1)
-    gap = col(period.prior_end) - last_prior >= PRIOR_GAP_DAYS
-    first_of_span = np.maximum(prior.start, last_prior - (HISTORY_DAYS - 1))
-    running = np.concatenate(
-        [np.zeros((len(columns), 1), np.int32), paid.cumsum(axis=1, dtype=np.int32)], axis=1
-    )
-    rowsel = np.arange(len(columns))
-    active = running[rowsel, last_prior + 1] - running[rowsel, first_of_span]
-    span = last_prior - first_of_span + 1
-    ends_early = (prior_days > 0) & gap & (active >= MOST_DAYS_SHARE * span)
-    prior_through = np.where(ends_early, last_prior, -1)
-    # stopped: no revenue on stop_days of its usual weekdays since its last revenue.
-    weekday0 = start.weekday()
-    offsets = np.arange(-(HISTORY_DAYS - 1), 1)
-    window_cols = np.maximum(last_paid, 0)[:, None] + offsets[None, :]
-    in_weeks = paid[rowsel[:, None], np.maximum(window_cols, 0)] & (window_cols >= 0)
-    amounts = np.where(in_weeks, values[rowsel[:, None], np.maximum(window_cols, 0)], 0.0)
-    weekday = (weekday0 + window_cols) % 7
-    counts = np.zeros((len(columns), 7), np.intp)
-    for w in range(7):
-        counts[:, w] = (in_weeks & (weekday == w)).sum(axis=1)
-    usual = counts >= MIN_USUAL_WEEKS
-    usual_day = np.take_along_axis(usual, weekday, axis=1)
-    active_usual = (in_weeks & usual_day).sum(axis=1)
-    usual_days = usual_day.sum(axis=1)
-    steady = (usual_days > 0) & (active_usual >= MOST_DAYS_SHARE * usual_days)
-    missing = frozenset(book_missing)
-    open_day = np.array(
-        [start + timedelta(days=c) not in missing for c in range(values.shape[1])], np.bool_
-    )
-    quiet = np.zeros(len(columns), np.intp)
-    for w in range(7):
-        seen = np.concatenate(
-            [[0], np.cumsum(open_day & ((weekday0 + np.arange(values.shape[1])) % 7 == w))]
-        )
-        after = seen[through_col + 1] - seen[np.maximum(last_paid, 0) + 1]
-        quiet += np.where(usual[:, w], after, 0)
-    stopped_ = (last_paid >= col(period.prior_start)) & steady & (quiet >= thresholds.stop_days)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        stop_daily = np.where(usual_day, amounts, 0.0).sum(axis=1) / active_usual
-    # history: no revenue in the prior month; returning with revenue in the look-back before.
-    since = col(lookback_start(period, thresholds))
-    earlier = paid[:, max(since, 0) : prior.start].any(axis=1)
-    returning: Mask = np.asarray(~paid[:, prior].any(axis=1) & earlier)
     return Coverages(
         columns=columns,
-        prior_days=prior_days,
+        prior_days=rows[:, prior].sum(axis=1),
         current_days=rows[:, current].sum(axis=1),
-        # Back to the book's own columns (the window starts `pad` days earlier).
         last_paid=np.where(last_paid >= 0, last_paid - pad, -1),
         prior_through=np.where(prior_through >= 0, prior_through - pad, -1),
         stop_daily=stop_daily,
         stopped=stopped_,
-        returning=returning,
+        returning=_returning(days, period, thresholds),
     )
