@@ -9,11 +9,13 @@ unavailable and monthly-only customers), on the demo over many days and on CDNOW
 from __future__ import annotations
 
 import math
+import struct
 import sys
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -21,7 +23,7 @@ from pydantic import BaseModel
 
 from spend_monitor.config import LocalConfig
 from spend_monitor.demo import write_demo
-from spend_monitor.domain.columns import from_revenue
+from spend_monitor.domain.columns import cents, from_revenue
 from spend_monitor.domain.coverage import lookback_start
 from spend_monitor.domain.digest import assess, assess_book
 from spend_monitor.domain.models import (
@@ -77,7 +79,35 @@ def agree(
                 customer, revenue[customer.name], period, method, thresholds, holidays, missing
             )
             close(got, want, f"{customer.name} {method} {period.as_of}")
+            # Its lines dump ready-rounded from the book's columns, as their own values would.
+            assert (
+                got.model_dump_json()
+                == got.model_copy(
+                    update={"drivers": DriverLines(got.drivers.lines)}
+                ).model_dump_json()
+            )
     return len(customers)
+
+
+# -- cents at once ------------------------------------------------------------------------
+
+AMOUNTS = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(-(10**12), 10**12).map(lambda units: units / 10_000),
+    st.integers(-(10**9), 10**9).map(lambda cents: (cents + 0.5) / 100),
+    st.floats(-1e6, 1e6),
+)
+
+
+@settings(max_examples=300)
+@given(st.lists(AMOUNTS, max_size=50))
+def test_cents_rounds_every_amount_as_round_does(values: list[float]) -> None:
+    shown = cents(np.array(values, dtype=np.float64)).tolist()
+    for value, got in zip(values, shown, strict=True):
+        want = round(value, 2) + 0.0
+        assert struct.pack("d", got) == struct.pack("d", want) or (
+            math.isnan(want) and math.isnan(got)
+        ), value
 
 
 # -- random books -------------------------------------------------------------------------

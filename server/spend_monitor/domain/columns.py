@@ -46,6 +46,24 @@ def row_span(bounds: Ints, row: int) -> slice:
     return slice(int(bounds[row]), int(bounds[row + 1]))
 
 
+def cents(values: Floats) -> Floats:
+    """`round(value, 2) + 0.0` for every value at once, to the bit. Scaled, rounded to the
+    nearest integer and scaled back, a value lands where Python's correctly rounded `round`
+    puts it unless the scaling's own rounding error could cross a half cent: those few, and
+    values too large for the trick, are rounded one by one."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        scaled = values * 100
+        shown = np.rint(scaled) / 100 + 0.0
+        fraction = np.abs(scaled - np.trunc(scaled))
+        doubtful = ~(np.abs(fraction - 0.5) > 1e-9 * np.maximum(1.0, np.abs(scaled))) | (
+            np.abs(scaled) >= 2.0**50
+        )
+    doubtful &= np.isfinite(values)
+    for i in np.flatnonzero(doubtful).tolist():
+        shown[i] = round(float(values[i]), 2) + 0.0
+    return shown
+
+
 def _maybe(value: float) -> float | None:
     return None if math.isnan(value) else value
 

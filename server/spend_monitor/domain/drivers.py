@@ -14,7 +14,7 @@ from typing import get_args
 import numpy as np
 from numpy.typing import NDArray
 
-from .columns import Floats, Mask, ServiceColumns, row_bounds, row_span
+from .columns import Floats, Mask, ServiceColumns, cents, row_bounds, row_span
 from .models import (
     CustomerRevenue,
     Driver,
@@ -23,6 +23,7 @@ from .models import (
     DriverLines,
     PaceMethod,
     ServiceRevenue,
+    ShownLine,
     Thresholds,
 )
 from .pacing import baseline, change_pct
@@ -96,7 +97,11 @@ class Drivers:
     def of(self, row: int) -> DriverLines:
         """Row `row`'s drivers, read from the columns when wanted."""
         vanished = row < len(self.vanished) and bool(self.vanished[row])
-        return DriverLines(read=functools.partial(self.lines_of, row), any_vanished=vanished)
+        return DriverLines(
+            read=functools.partial(self.lines_of, row),
+            shown=functools.partial(self.shown_of, row),
+            any_vanished=vanished,
+        )
 
     def lines_of(self, row: int) -> tuple[DriverLine, ...]:
         lines = self.order[row_span(self.bounds, row)]
@@ -110,6 +115,41 @@ class Drivers:
                 [KINDS[k] for k in self.kind[lines].tolist()],
                 strict=True,
             )
+        )
+
+    def shown_of(self, row: int) -> list[ShownLine]:
+        """Row `row`'s lines as the JSON shows them, from amounts rounded for the whole book
+        at once (a `round` per amount was most of a whole book's JSON)."""
+        lines = self.order[row_span(self.bounds, row)]
+        names = self.services.names
+        current, baseline, prior_total, delta = (column[lines].tolist() for column in self._cents)
+        return [
+            {
+                "service": name,
+                "current": now,
+                "baseline": base,
+                "prior_total": prior,
+                "delta": move,
+                "kind": KINDS[kind],
+            }
+            for name, now, base, prior, move, kind in zip(
+                [names[n] for n in self.services.name_id[lines].tolist()],
+                current,
+                baseline,
+                prior_total,
+                delta,
+                self.kind[lines].tolist(),
+                strict=True,
+            )
+        ]
+
+    @cached_property
+    def _cents(self) -> tuple[Floats, Floats, Floats, Floats]:
+        return (
+            cents(self.current),
+            cents(self.baseline),
+            cents(self.prior_total),
+            cents(self.current - self.baseline),
         )
 
     @cached_property

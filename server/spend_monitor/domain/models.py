@@ -171,24 +171,28 @@ class Driver(Frozen):
 
 # One service line's move as plain values: service, current, baseline, prior total, kind.
 DriverLine = tuple[str, float, float, float, DriverKind]
+# One line as a `Driver` dumps it: amounts rounded to the cent.
+ShownLine = dict[str, object]
 
 
 class DriverLines(Sequence[Driver]):
     """A customer's drivers as plain tuples, made `Driver`s only when read. A book of 50,000
     customers has half a million lines, most never read one by one: the whole book's lines
     stay in its columns and each customer's are read from them on demand (`read`); the JSON
-    dump writes them straight from the tuples."""
+    dump writes them straight from the tuples, or takes them ready-rounded (`shown`)."""
 
-    __slots__ = ("_lines", "_read", "any_vanished")
+    __slots__ = ("_lines", "_read", "_shown", "any_vanished")
 
     def __init__(
         self,
         lines: Iterable[DriverLine] = (),
         read: Callable[[], tuple[DriverLine, ...]] | None = None,
         any_vanished: bool | None = None,
+        shown: Callable[[], list[ShownLine]] | None = None,
     ) -> None:
         self._lines = () if read is not None else tuple(lines)
         self._read = read
+        self._shown = shown
         if any_vanished is None:
             any_vanished = any(line[4] == "vanished" for line in self._lines)
         # Whether a line vanished, known without reading the lines (the watch list asks it
@@ -244,7 +248,11 @@ class DriverLines(Sequence[Driver]):
         return f"DriverLines({list(self)!r})"
 
     def _dump(self, info: SerializationInfo) -> object:
-        dumped = [
+        dumped = self._shown() if self._shown is not None else self._rounded()
+        return dumped if info.mode_is_json() else tuple(dumped)
+
+    def _rounded(self) -> list[ShownLine]:
+        return [
             {
                 "service": service,
                 "current": round(current, 2) + 0.0,
@@ -255,7 +263,6 @@ class DriverLines(Sequence[Driver]):
             }
             for service, current, base, prior, kind in self.lines
         ]
-        return dumped if info.mode_is_json() else tuple(dumped)
 
     @classmethod
     def __get_pydantic_core_schema__(
