@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Literal
 
@@ -296,22 +296,35 @@ class Coverages:
     stop_daily: Floats
     stopped: Mask
     returning: Mask
+    _made: dict[tuple[int, int, int, int], Coverage] = field(default_factory=dict)
 
     def day(self, column: int) -> date | None:
         return None if column < 0 else self.columns.day(column)
 
     def of(self, row: int, period: Period) -> Coverage:
-        through = self.day(int(self.prior_through[row]))
-        return lean(
-            Coverage,
-            {
-                "prior_days": int(self.prior_days[row]),
-                "current_days": int(self.current_days[row]),
-                "last_revenue_day": self.day(int(self.last_paid[row])),
-                "prior_through": through,
-                "excluded": excluded_days(through, period),
-            },
+        """Row `row`'s coverage in `period` (the one these were worked out for). Customers
+        whose days agree share one frozen model: most of a book has the same few."""
+        key = (
+            int(self.prior_days[row]),
+            int(self.current_days[row]),
+            int(self.last_paid[row]),
+            int(self.prior_through[row]),
         )
+        made = self._made.get(key)
+        if made is None:
+            prior_days, current_days, last_paid, prior_through = key
+            through = self.day(prior_through)
+            made = self._made[key] = lean(
+                Coverage,
+                {
+                    "prior_days": prior_days,
+                    "current_days": current_days,
+                    "last_revenue_day": self.day(last_paid),
+                    "prior_through": through,
+                    "excluded": excluded_days(through, period),
+                },
+            )
+        return made
 
     def stop(self, row: int) -> Stop | None:
         last = self.day(int(self.last_paid[row]))
