@@ -1,6 +1,7 @@
 import gzip
 import shutil
 from datetime import date
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -75,6 +76,44 @@ async def test_gzipped_csv_and_parquet_read_the_same(write_csv, tmp_path):
     plain = await fetch(csv_path)
     assert await fetch(gz_path) == plain
     assert await fetch(parquet) == plain
+
+
+@pytest.mark.parametrize(
+    ("customer", "service"),
+    [
+        (" Acme", "SMS"),
+        ("Acme\u00a0", "SMS"),  # DuckDB's trim takes a no-break space too
+        ("Acme", ""),
+        ("Acme", None),
+        ("Acme", " SMS "),
+    ],
+)
+async def test_parquet_names_needing_a_trim_read_as_the_trimmed_ones(tmp_path, customer, service):
+    """Names are read as they are only when none needs trimming; one untidy name anywhere
+    in the file (here in Acme's first row) turns trimming back on for every row."""
+
+    def write(name: str, rows: list[tuple[str, str, str | None, float]]) -> Path:
+        path = tmp_path / name
+        values = ", ".join(f"(DATE '{d}', {_sql(c)}, {_sql(s)}, {a})" for d, c, s, a in rows)
+        duckdb.sql(
+            f"COPY (SELECT * FROM (VALUES {values}) AS t(date, customer, service, amount)) "
+            f"TO '{path}' (FORMAT parquet)"
+        )
+        return path
+
+    untidy = [(ROWS[0][0], customer, service, ROWS[0][3]), *ROWS[1:]]
+    want = await fetch(write("tidy.parquet", ROWS))
+    got = await fetch(write("untidy.parquet", untidy))
+    if service in ("", None):
+        assert got.customers["Acme"].services[0].service == "(unspecified)"
+        assert got.customers["Globex"] == want.customers["Globex"]
+        assert got.customers["Acme"].current == want.customers["Acme"].current
+    else:
+        assert got == want
+
+
+def _sql(value: str | None) -> str:
+    return "NULL" if value is None else "'" + value.replace("'", "''") + "'"
 
 
 async def test_column_names_come_from_config(write_csv):
