@@ -79,11 +79,12 @@ def agree(
                 customer, revenue[customer.name], period, method, thresholds, holidays, missing
             )
             close(got, want, f"{customer.name} {method} {period.as_of}")
-            # Its lines dump ready-rounded from the book's columns, as their own values would.
+            # Its lines and recent days dump ready-rounded from the book's columns, as their
+            # own values would.
             assert (
                 got.model_dump_json()
                 == got.model_copy(
-                    update={"drivers": DriverLines(got.drivers.lines)}
+                    update={"drivers": DriverLines(got.drivers.lines), "recent": tuple(got.recent)}
                 ).model_dump_json()
             )
     return len(customers)

@@ -50,7 +50,9 @@ def cents(values: Floats) -> Floats:
     """`round(value, 2) + 0.0` for every value at once, to the bit. Scaled, rounded to the
     nearest integer and scaled back, a value lands where Python's correctly rounded `round`
     puts it unless the scaling's own rounding error could cross a half cent: those few, and
-    values too large for the trick, are rounded one by one."""
+    values too large for the trick, are rounded one by one. Any shape."""
+    shape = values.shape
+    values = values.reshape(-1)
     with np.errstate(over="ignore", invalid="ignore"):
         scaled = values * 100
         shown = np.rint(scaled) / 100 + 0.0
@@ -61,7 +63,7 @@ def cents(values: Floats) -> Floats:
     doubtful &= np.isfinite(values)
     for i in np.flatnonzero(doubtful).tolist():
         shown[i] = round(float(values[i]), 2) + 0.0
-    return shown
+    return shown.reshape(shape)
 
 
 def _maybe(value: float) -> float | None:

@@ -327,8 +327,10 @@ class Coverages:
         return made
 
     def stop(self, row: int) -> Stop | None:
+        if not self.stopped[row]:
+            return None
         last = self.day(int(self.last_paid[row]))
-        if not self.stopped[row] or last is None:
+        if last is None:
             return None
         return Stop(last_day=last, daily=float(self.stop_daily[row]))
 

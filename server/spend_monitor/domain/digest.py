@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
+import math
 from collections.abc import Collection, Iterable, Sequence
 from datetime import date, timedelta
 from typing import cast
 
 import numpy as np
 
-from .columns import Floats, Mask, RevenueColumns
+from .columns import Floats, Mask, RevenueColumns, cents
 from .coverage import (
     Coverages,
     Stop,
@@ -25,6 +27,7 @@ from .coverage import (
 from .customers import CustomerIndex
 from .drivers import Drivers, drivers_for, drivers_over
 from .models import (
+    Amounts,
     Customer,
     CustomerRevenue,
     Digest,
@@ -183,8 +186,9 @@ def _change_fields(
     }
 
 
-def _number(value: float) -> float | None:
-    return None if np.isnan(value) else float(value)
+def _number(value: np.floating) -> float | None:
+    number = float(value)
+    return None if math.isnan(number) else number
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -203,6 +207,10 @@ class _Book:
     drivers: Drivers
     recent: Floats
     changes: ChangePoints
+
+    @functools.cached_property
+    def recent_cents(self) -> Floats:
+        return cents(self.recent)
 
     def change_point(self, row: int) -> ChangePoint | None:
         changes = self.changes
@@ -260,7 +268,11 @@ class _Book:
             "projected_high": float(self.projections.high[row]),
             "held_back": bool(paces.held_back[row]),
             "drivers": self.drivers.of(row),
-            "recent": tuple(self.recent[row].tolist()) if daily else (),
+            "recent": (
+                Amounts(self.recent[row].tolist(), self.recent_cents[row].tolist())
+                if daily
+                else Amounts()
+            ),
             "coverage": self.cover.of(row, period) if daily else None,
         }
         stop = self.cover.stop(row) if daily else None

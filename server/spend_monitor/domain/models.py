@@ -279,6 +279,64 @@ class DriverLines(Sequence[Driver]):
         )
 
 
+class Amounts(Sequence[float]):
+    """Amounts in dollars at full precision, shown to the cent, as `tuple[Rounded, ...]`
+    would be; the cents may come ready-rounded (`shown`): a whole book rounds its customers'
+    sparkline days at once instead of one `round` per day per customer."""
+
+    __slots__ = ("_shown", "_values")
+
+    def __init__(self, values: Iterable[float] = (), shown: list[float] | None = None) -> None:
+        self._values = tuple(values)
+        self._shown = shown
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    @overload
+    def __getitem__(self, index: int) -> float: ...
+    @overload
+    def __getitem__(self, index: slice) -> tuple[float, ...]: ...
+    def __getitem__(self, index: int | slice) -> float | tuple[float, ...]:
+        return self._values[index]
+
+    def __iter__(self) -> Iterator[float]:
+        return iter(self._values)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence):
+            return self._values == tuple(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._values)
+
+    def __repr__(self) -> str:
+        return f"Amounts({self._values!r})"
+
+    @staticmethod
+    def _dump(amounts: Sequence[float], info: SerializationInfo) -> object:
+        shown = amounts._shown if isinstance(amounts, Amounts) else None
+        if shown is None:
+            shown = [round(value, 2) + 0.0 for value in amounts]
+        return shown if info.mode_is_json() else tuple(shown)
+
+    @classmethod
+    def __get_pydantic_core_schema__(
+        cls, source: object, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        wrapped = core_schema.no_info_after_validator_function(
+            cls, handler.generate_schema(tuple[float, ...])
+        )
+        return core_schema.json_or_python_schema(
+            json_schema=wrapped,
+            python_schema=core_schema.union_schema([core_schema.is_instance_schema(cls), wrapped]),
+            serialization=core_schema.plain_serializer_function_ser_schema(
+                cls._dump, info_arg=True
+            ),
+        )
+
+
 class Pace(Frozen):
     """One customer's pace and every number behind it, so any figure can be replayed."""
 
@@ -309,8 +367,8 @@ class Pace(Frozen):
     drivers: DriverLines = Field(
         DriverLines(), description="Service lines, largest dollar move first."
     )
-    recent: tuple[Rounded, ...] = Field(
-        (),
+    recent: Amounts = Field(
+        Amounts(),
         description="Revenue of the last 14 days through data_through, in dollars (empty for "
         "monthly-only sources).",
     )

@@ -230,9 +230,8 @@ def fetch_aggregates(
     }
     found = _aggregates(query, columns or rows_as_columns(query), statements, params)
     # Who has rows in the compared months (the look-back only tells new from returning).
-    last = np.full(len(found.names), np.datetime64("1970-01-01", "D"))
-    np.maximum.at(last, found.customer, found.day)
-    recent = last >= np.datetime64(period.prior_start, "D")
+    since_prior = found.day >= np.datetime64(period.prior_start, "D")
+    recent = np.bincount(found.customer[since_prior], minlength=len(found.names)) > 0
     keys = wanted if wanted is not None else [found.names[i] for i in np.flatnonzero(recent)]
     known = sorted(found.names)
 
