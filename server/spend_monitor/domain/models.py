@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date
-from typing import Annotated, Literal, TypeVar, overload
+from typing import Annotated, Any, Literal, TypeVar, overload
 
 from pydantic import (
     BaseModel,
@@ -175,6 +175,23 @@ DriverLine = tuple[str, float, float, float, DriverKind]
 ShownLine = dict[str, object]
 
 
+def _read_as_tuples(
+    cls: type,
+    make: Callable[[Any], object],
+    items: core_schema.CoreSchema,
+    dump: Callable[[Any, SerializationInfo], object],
+) -> core_schema.CoreSchema:
+    """The schema of a sequence class that reads and writes as the tuple `items` describes
+    (and so has its JSON schema): an instance is taken as it is, anything else is validated
+    as `items` and handed to `make`; `dump` writes it."""
+    wrapped = core_schema.no_info_after_validator_function(make, items)
+    return core_schema.json_or_python_schema(
+        json_schema=wrapped,
+        python_schema=core_schema.union_schema([core_schema.is_instance_schema(cls), wrapped]),
+        serialization=core_schema.plain_serializer_function_ser_schema(dump, info_arg=True),
+    )
+
+
 class DriverLines(Sequence[Driver]):
     """A customer's drivers as plain tuples, made `Driver`s only when read. A book of 50,000
     customers has half a million lines, most never read one by one: the whole book's lines
@@ -268,15 +285,7 @@ class DriverLines(Sequence[Driver]):
     def __get_pydantic_core_schema__(
         cls, source: object, handler: GetCoreSchemaHandler
     ) -> core_schema.CoreSchema:
-        items = handler.generate_schema(tuple[Driver, ...])
-        wrapped = core_schema.no_info_after_validator_function(cls.of, items)
-        return core_schema.json_or_python_schema(
-            json_schema=wrapped,
-            python_schema=core_schema.union_schema([core_schema.is_instance_schema(cls), wrapped]),
-            serialization=core_schema.plain_serializer_function_ser_schema(
-                cls._dump, info_arg=True
-            ),
-        )
+        return _read_as_tuples(cls, cls.of, handler.generate_schema(tuple[Driver, ...]), cls._dump)
 
 
 class Amounts(Sequence[float]):
@@ -325,16 +334,7 @@ class Amounts(Sequence[float]):
     def __get_pydantic_core_schema__(
         cls, source: object, handler: GetCoreSchemaHandler
     ) -> core_schema.CoreSchema:
-        wrapped = core_schema.no_info_after_validator_function(
-            cls, handler.generate_schema(tuple[float, ...])
-        )
-        return core_schema.json_or_python_schema(
-            json_schema=wrapped,
-            python_schema=core_schema.union_schema([core_schema.is_instance_schema(cls), wrapped]),
-            serialization=core_schema.plain_serializer_function_ser_schema(
-                cls._dump, info_arg=True
-            ),
-        )
+        return _read_as_tuples(cls, cls, handler.generate_schema(tuple[float, ...]), cls._dump)
 
 
 class Pace(Frozen):
