@@ -1,14 +1,16 @@
 import gzip
 import shutil
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from spend_monitor.config import Columns, LocalConfig
+from spend_monitor.domain.coverage import lookback_start
 from spend_monitor.domain.drivers import drivers_for
 from spend_monitor.domain.models import Thresholds
+from spend_monitor.domain.periods import period_for
 from spend_monitor.errors import DataFileError, SourceError
 from spend_monitor.sources import files
 from spend_monitor.sources.files import LocalFileSource
@@ -393,3 +395,55 @@ async def test_a_space_before_a_quoted_name_reads_alike_on_both_paths(tmp_path, 
     customers = (await fetch(path)).customers
     assert list(customers) == ["Acme Corp"]
     assert customers["Acme Corp"].current == 1
+
+
+def _book_rows(last: date, last_day_amount: float) -> list[tuple[str, str, str, float]]:
+    """Three customers over 70 days to `last`: gaps, a credit that zeroes a day, a customer
+    whose rows stop early, amounts to 1/10,000, and `last_day_amount` on the last day."""
+    rows = []
+    for back in range(70, 0, -1):
+        day = last - timedelta(days=back)
+        if back % 17 == 0:
+            continue  # a day without any row
+        rows.append((day.isoformat(), "Acme", "SMS", 100.1234 + back))
+        rows.append((day.isoformat(), "Globex", "Voice", 40.5))
+        if back == 9:
+            rows.append((day.isoformat(), "Globex", "Voice", -40.5))  # the day sums to zero
+        if back > 30:
+            rows.append((day.isoformat(), "Initech", "SMS", 12.3456))
+    rows.append((last.isoformat(), "Acme", "SMS", last_day_amount))
+    rows.append((last.isoformat(), "Hooli", "SMS", 0.5))  # rows on the last day alone
+    return rows
+
+
+@pytest.mark.parametrize(
+    ("last", "last_day_amount", "lookback_days"),
+    [
+        (date(2026, 2, 14), 120.0, 90),  # an ordinary last day
+        (date(2026, 2, 14), 1.0, 90),  # a partial last day, left out
+        (date(2026, 3, 1), 1.0, 90),  # a partial 1st: the period moves a month back
+        (date(2026, 3, 1), 1.0, 20),  # ... past a short look-back: the days are read again
+    ],
+)
+async def test_the_whole_book_reads_as_its_customers_listed(
+    write_csv, last, last_day_amount, lookback_days
+):
+    """Unlisted, the book's own days are the daily aggregate's sums (one pass fewer); listed,
+    they come from their own query. Both give the same period, coverage and notices, and a
+    customer whose only rows are on a last day left out is not in the book."""
+    path = write_csv(_book_rows(last, last_day_amount))
+    thresholds = Thresholds(lookback_days=lookback_days)
+    source = LocalFileSource(LocalConfig(path=path), thresholds)
+    as_of = last + timedelta(days=1)
+    since = lookback_start(period_for(as_of), thresholds)  # as the book asks
+    whole = await source.fetch(as_of, None, since)
+    listed = await source.fetch(as_of, list(whole.revenue.keys), since)
+    assert whole.period == listed.period
+    assert whole.coverage == listed.coverage
+    assert whole.notices == listed.notices
+    assert dict(whole.customers) == dict(listed.customers)
+    partial = last_day_amount == 1.0
+    assert ("Hooli" in whole.revenue.keys) is not partial
+    if partial:
+        assert whole.period.data_through == last - timedelta(days=1)
+        assert whole.notices

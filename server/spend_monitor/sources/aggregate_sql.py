@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Sequence
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
-from ..domain.columns import Aggregates, Floats, Ints, from_aggregates, last_true
+from ..domain.columns import UNITS, Aggregates, Floats, Ints, from_aggregates, last_true
 from ..domain.coverage import (
     ends_early,
     lookback_start,
@@ -138,6 +140,25 @@ def book_daily(query: Query, start: date, latest: date) -> dict[date, float]:
     return {_day(day): float(amount) for day, amount in rows}
 
 
+def _book_window(
+    query: Query, as_of: date, where: str, since: date | None, thresholds: Thresholds
+) -> tuple[date, date, date]:
+    """The source's first and last day before `as_of`, and the first day the book's totals
+    are read from (far enough back for the partial-day rule and the look-back)."""
+    latest = latest_date(query, as_of, where)
+    first = _day(query(FIRST_DATE, {"as_of": as_of})[0][0])
+    provisional = period_for(as_of, latest)
+    lookback = since or lookback_start(provisional, thresholds)
+    return first, latest, max(first, min(provisional.prior_start, lookback))
+
+
+def _settled(
+    as_of: date, book: dict[date, float], thresholds: Thresholds, first: date, latest: date
+) -> tuple[Period, SourceCoverage, str | None]:
+    period, notice = settle_period(as_of, book, thresholds, first, latest)
+    return period, source_coverage(book, first), notice
+
+
 def book_coverage(
     query: Query,
     as_of: date,
@@ -147,13 +168,8 @@ def book_coverage(
 ) -> tuple[Period, SourceCoverage, str | None]:
     """The period the data allows, what the book covers and, when the last day looks cut
     short, the line that says so (domain/coverage.py decides)."""
-    latest = latest_date(query, as_of, where)
-    first = _day(query(FIRST_DATE, {"as_of": as_of})[0][0])
-    start = period_for(as_of, latest).prior_start
-    lookback = since or lookback_start(period_for(as_of, latest), thresholds)
-    book = book_daily(query, max(first, min(start, lookback)), latest)
-    period, notice = settle_period(as_of, book, thresholds, first, latest)
-    return period, source_coverage(book, first), notice
+    first, latest, start = _book_window(query, as_of, where, since, thresholds)
+    return _settled(as_of, book_daily(query, start, latest), thresholds, first, latest)
 
 
 def rows_in_window(query: Query, as_of: date, where: str) -> tuple[Period, int]:
@@ -171,27 +187,62 @@ def rows_as_columns(query: Query) -> ColumnQuery:
     return run
 
 
-def _aggregates(
-    query: Query, columns: ColumnQuery, sql: dict[str, str], params: dict[str, Any]
-) -> Aggregates:
-    names = tuple(str(row[0]) for row in query(sql["names"], params))
-    days = columns(sql["daily"], params, False) or [()] * 3
-    lines = columns(sql["services"], params, True) or [()] * 6
+@dataclass(frozen=True)
+class _Days:
+    """What the numbering and the daily aggregate return: the customers' names by id, and
+    one total per customer id and day."""
 
-    def ints(values: Any) -> Ints:
-        return np.asarray(values, dtype=np.intp).reshape(-1)
+    names: tuple[str, ...]
+    customer: Ints
+    day: NDArray[np.datetime64]
+    amount: Floats
+
+    def book(self, start: date, end: date) -> dict[date, float] | None:
+        """The whole book's total per day with rows, `start`..`end`, as BOOK_DAILY gives it:
+        summed in integer units of 1/10,000, then the nearest double. None when the amounts
+        are too large for the sums to be exact in doubles (2^53 units in all)."""
+        offset = (self.day - np.datetime64(start, "D")).astype(np.int64)
+        inside = (offset >= 0) & (offset <= (end - start).days)
+        units = np.rint(self.amount[inside] * UNITS)
+        width = (end - start).days + 1
+        rows = np.bincount(offset[inside], minlength=width)
+        totals = np.bincount(offset[inside], weights=units, minlength=width)
+        if np.abs(units).sum() >= 2.0**53:
+            return None
+        return {
+            start + timedelta(days=i): total / UNITS
+            for i, (count, total) in enumerate(zip(rows.tolist(), totals.tolist(), strict=True))
+            if count
+        }
+
+
+def _days(query: Query, columns: ColumnQuery, sql: dict[str, str], params: dict[str, Any]) -> _Days:
+    names = tuple(str(row[0]) for row in query(sql["names"], params))
+    customer, day, amount = columns(sql["daily"], params, False) or [()] * 3
+    return _Days(
+        names=names,
+        customer=np.asarray(customer, dtype=np.intp).reshape(-1),
+        day=np.asarray(day, dtype="datetime64[D]").reshape(-1),
+        amount=np.asarray(amount, dtype=np.float64).reshape(-1),
+    )
+
+
+def _aggregates(
+    days: _Days, columns: ColumnQuery, sql: dict[str, str], params: dict[str, Any]
+) -> Aggregates:
+    owner, service, current, prior_total, prior_same_days, charges = (
+        columns(sql["services"], params, True) or [()] * 6
+    )
 
     def floats(values: Any) -> Floats:
         return np.asarray(values, dtype=np.float64).reshape(-1)
 
-    customer, day, amount = days
-    owner, service, current, prior_total, prior_same_days, charges = lines
     return Aggregates(
-        names=names,
-        customer=ints(customer),
-        day=np.asarray(day, dtype="datetime64[D]").reshape(-1),
-        amount=floats(amount),
-        line_customer=ints(owner),
+        names=days.names,
+        customer=days.customer,
+        day=days.day,
+        amount=days.amount,
+        line_customer=np.asarray(owner, dtype=np.intp).reshape(-1),
         service=np.asarray(service, dtype=np.object_).reshape(-1),
         line_current=floats(current),
         line_prior_total=floats(prior_total),
@@ -217,21 +268,50 @@ def fetch_aggregates(
     has one; `number`: a way to number the customers once for all three queries, when the
     dialect keeps a table between statements). `customer_filter` is the dialect's
     `AND customer IN …` for `:customers`; `thresholds` are the config's (the partial-day
-    rule and the look-back read them)."""
-    period, coverage, notice = book_coverage(query, as_of, where, since, thresholds)
+    rule and the look-back read them).
+
+    For the whole book the daily aggregate is read first, from the book's first day to its
+    last, and the book's own days are its sums: one pass over the rows fewer. The period is
+    settled from them, then the service lines are read for it."""
+    columns = columns or rows_as_columns(query)
     wanted = list(customers) if customers is not None else None
-    params = window_params(period, wanted, since)
     fragment = customer_filter if wanted is not None else ""
-    numbered = NUMBERED.format(customer_filter=fragment)
-    ids = number(numbered, params) if number else f"({numbered}) AS ids"
-    statements = {
-        name: template.format(customer_filter=fragment, ids=ids)
-        for name, template in (("names", _NAMES), ("daily", _DAILY), ("services", _SERVICES))
-    }
-    found = _aggregates(query, columns or rows_as_columns(query), statements, params)
+
+    def statements(params: dict[str, Any]) -> dict[str, str]:
+        numbered = NUMBERED.format(customer_filter=fragment)
+        ids = number(numbered, params) if number else f"({numbered}) AS ids"
+        return {
+            name: template.format(customer_filter=fragment, ids=ids)
+            for name, template in (("names", _NAMES), ("daily", _DAILY), ("services", _SERVICES))
+        }
+
+    settled: tuple[Period, SourceCoverage, str | None, dict[str, Any], _Days] | None = None
+    if wanted is None:
+        first, latest, start = _book_window(query, as_of, where, since, thresholds)
+        guess = window_params(period_for(as_of, latest), None, since)
+        wide = guess | {"history_start": min(start, guess["history_start"]), "through": latest}
+        sql = statements(wide)
+        days = _days(query, columns, sql, wide)
+        book = days.book(start, latest)
+        if book is not None:
+            period, coverage, notice = _settled(as_of, book, thresholds, first, latest)
+            params = window_params(period, None, since)
+            # A partial last day on the 1st moves the period a month back: past the days read
+            # only when the look-back is shorter than a month.
+            if params["history_start"] >= wide["history_start"]:
+                settled = (period, coverage, notice, params, days)
+    if settled is None:
+        period, coverage, notice = book_coverage(query, as_of, where, since, thresholds)
+        params = window_params(period, wanted, since)
+        sql = statements(params)
+        settled = (period, coverage, notice, params, _days(query, columns, sql, params))
+    period, coverage, notice, params, days = settled
+    found = _aggregates(days, columns, sql, params)
     # Who has rows in the compared months (the look-back only tells new from returning).
-    since_prior = found.day >= np.datetime64(period.prior_start, "D")
-    recent = np.bincount(found.customer[since_prior], minlength=len(found.names)) > 0
+    compared = (found.day >= np.datetime64(period.prior_start, "D")) & (
+        found.day <= np.datetime64(period.data_through, "D")
+    )
+    recent = np.bincount(found.customer[compared], minlength=len(found.names)) > 0
     keys = wanted if wanted is not None else [found.names[i] for i in np.flatnonzero(recent)]
     known = sorted(found.names)
 
