@@ -12,6 +12,7 @@ import statistics
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import cached_property
 from typing import Literal
 
 import numpy as np
@@ -304,12 +305,7 @@ class Coverages:
     def of(self, row: int, period: Period) -> Coverage:
         """Row `row`'s coverage in `period` (the one these were worked out for). Customers
         whose days agree share one frozen model: most of a book has the same few."""
-        key = (
-            int(self.prior_days[row]),
-            int(self.current_days[row]),
-            int(self.last_paid[row]),
-            int(self.prior_through[row]),
-        )
+        key = self._keys[row]
         made = self._made.get(key)
         if made is None:
             prior_days, current_days, last_paid, prior_through = key
@@ -325,6 +321,19 @@ class Coverages:
                 },
             )
         return made
+
+    @cached_property
+    def _keys(self) -> list[tuple[int, int, int, int]]:
+        """Each row's days as plain ints, read once for the whole book."""
+        return list(
+            zip(
+                self.prior_days.tolist(),
+                self.current_days.tolist(),
+                self.last_paid.tolist(),
+                self.prior_through.tolist(),
+                strict=True,
+            )
+        )
 
     def stop(self, row: int) -> Stop | None:
         if not self.stopped[row]:

@@ -7,7 +7,6 @@ import functools
 import math
 from collections.abc import Collection, Iterable, Sequence
 from datetime import date, timedelta
-from typing import cast
 
 import numpy as np
 
@@ -35,6 +34,7 @@ from .models import (
     Flag,
     MethodChoice,
     Pace,
+    PaceMethod,
     SourceCoverage,
     Thresholds,
     Ticket,
@@ -186,9 +186,8 @@ def _change_fields(
     }
 
 
-def _number(value: np.floating) -> float | None:
-    number = float(value)
-    return None if math.isnan(number) else number
+def _number(value: float) -> float | None:
+    return None if math.isnan(value) else value
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -224,31 +223,27 @@ class _Book:
             after=float(changes.after[row]),
         )
 
-    def pace(self, customer: Customer) -> Pace:
-        """One customer's `Pace`, as `assess` would give it."""
+    def pace(self, customer: Customer, v: _Plain) -> Pace:
+        """One customer's `Pace`, as `assess` would give it (`v`: this book's `_Plain`)."""
         row = self.columns.index[customer.name]
-        columns, period, paces = self.columns, self.period, self.paces
+        columns, period = self.columns, self.period
         common: dict[str, object] = {
             "name": customer.name,
             "display_name": customer.label,
-            "method": str(paces.method[row]),
+            "method": v.method[row],
             "source": columns.source_of(row),
             "days_elapsed": period.days_elapsed,
         }
         if row in columns.errors:
             return unavailable_pace(common, columns.errors[row])
-        current = float(columns.current[row])
-        base = float(paces.baseline[row])
-        pct = _number(paces.change_pct[row])
-        z = _number(paces.z_score[row])
-        flag = cast(Flag, str(paces.flag[row]))
-        notes = [why] if (why := paces.why[row]) else []
-        if paces.held_back[row]:
-            moved = cast(Flag, str(paces.moved[row]))
-            notes.append(held_back_note(moved, base, pct, z, self.thresholds))
-        daily = bool(self.has_daily[row])
-        if self.covered[row]:
-            through = self.cover.day(int(self.cover.prior_through[row]))
+        current, base, flag = v.current[row], v.baseline[row], v.flag[row]
+        pct, z = _number(v.change_pct[row]), _number(v.z_score[row])
+        notes = [why] if (why := self.paces.why[row]) else []
+        if v.held_back[row]:
+            notes.append(held_back_note(v.moved[row], base, pct, z, self.thresholds))
+        daily = v.has_daily[row]
+        if v.covered[row]:
+            through = self.cover.day(v.prior_through[row])
             notes.append(covered_prior_note(through or period.prior_start, period))
         fields: dict[str, object] = common | {
             "flag": flag,
@@ -256,17 +251,17 @@ class _Book:
                 flag, pct, base - current, period, self.thresholds.big_mover_pct
             ),
             "current": current,
-            "prior_total": float(columns.prior_total[row]),
+            "prior_total": v.prior_total[row],
             "baseline": base,
             "change_pct": pct,
             "note": "; ".join(notes) or None,
-            "big_mover": bool(paces.big_mover[row]),
+            "big_mover": v.big_mover[row],
             "z_score": z,
-            "within_noise": None if z is None else bool(paces.quiet[row]),
-            "projected_total": float(self.projections.total[row]),
-            "projected_low": float(self.projections.low[row]),
-            "projected_high": float(self.projections.high[row]),
-            "held_back": bool(paces.held_back[row]),
+            "within_noise": None if z is None else v.quiet[row],
+            "projected_total": v.projected_total[row],
+            "projected_low": v.projected_low[row],
+            "projected_high": v.projected_high[row],
+            "held_back": v.held_back[row],
             "drivers": self.drivers.of(row),
             "recent": (
                 Amounts(self.recent[row].tolist(), self.recent_cents[row].tolist())
@@ -278,11 +273,60 @@ class _Book:
         stop = self.cover.stop(row) if daily else None
         if stop is not None:
             return lean(Pace, fields | _stopped_fields(stop, current))
-        if flag == "new" and self.cover.returning[row]:
+        if flag == "new" and v.returning[row]:
             fields |= _returning_fields(period, self.thresholds)
-        if _alerted_move(flag, bool(paces.big_mover[row])) and daily:
+        if _alerted_move(flag, v.big_mover[row]) and daily:
             fields |= _change_fields(self.change_point(row), current, period, self.rhythms.of(row))
         return lean(Pace, fields)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Plain:
+    """The numbers a `Pace` reads, as Python values read once for the whole book: a numpy
+    scalar per field per customer was a fifth of building the Paces."""
+
+    method: list[PaceMethod]
+    flag: list[Flag]
+    moved: list[Flag]
+    current: list[float]
+    prior_total: list[float]
+    baseline: list[float]
+    change_pct: list[float]
+    z_score: list[float]
+    quiet: list[bool]
+    held_back: list[bool]
+    big_mover: list[bool]
+    has_daily: list[bool]
+    covered: list[bool]
+    prior_through: list[int]
+    returning: list[bool]
+    projected_total: list[float]
+    projected_low: list[float]
+    projected_high: list[float]
+
+    @classmethod
+    def of(cls, book: _Book) -> _Plain:
+        paces, cover, projections = book.paces, book.cover, book.projections
+        return cls(
+            method=paces.method.tolist(),
+            flag=paces.flag.tolist(),
+            moved=paces.moved.tolist(),
+            current=book.columns.current.tolist(),
+            prior_total=book.columns.prior_total.tolist(),
+            baseline=paces.baseline.tolist(),
+            change_pct=paces.change_pct.tolist(),
+            z_score=paces.z_score.tolist(),
+            quiet=paces.quiet.tolist(),
+            held_back=paces.held_back.tolist(),
+            big_mover=paces.big_mover.tolist(),
+            has_daily=book.has_daily.tolist(),
+            covered=book.covered.tolist(),
+            prior_through=cover.prior_through.tolist(),
+            returning=cover.returning.tolist(),
+            projected_total=projections.total.tolist(),
+            projected_low=projections.low.tolist(),
+            projected_high=projections.high.tolist(),
+        )
 
 
 def assess_book(
@@ -340,7 +384,8 @@ def assess_book(
             period.data_through,
         ),
     )
-    return [book.pace(customer) for customer in customers]
+    plain = _Plain.of(book)
+    return [book.pace(customer, plain) for customer in customers]
 
 
 def build_digest(

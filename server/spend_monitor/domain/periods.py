@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import functools
 from collections.abc import Iterable
 from datetime import date, timedelta
 
@@ -62,7 +63,13 @@ class Period(BaseModel):
 
 
 def days_in_month(day: date) -> int:
-    return calendar.monthrange(day.year, day.month)[1]
+    return _days_in_month(day.year, day.month)
+
+
+@functools.cache
+def _days_in_month(year: int, month: int) -> int:
+    """Asked for every customer projected, always of the same few months."""
+    return calendar.monthrange(year, month)[1]
 
 
 def month_start(day: date) -> date:
