@@ -11,19 +11,25 @@ import pytest
 from spend_monitor.demo import demo_config, write_demo
 from spend_monitor.domain.models import Driver, Pace
 from spend_monitor.launch import embedded
+from spend_monitor.render import json as json_render
 from spend_monitor.render.json import CONTRACT, json_chunks
 
 pytestmark = pytest.mark.anyio
 AS_OF = date(2026, 11, 24)
 
 
-async def test_the_streamed_json_is_byte_for_byte_the_one_shot_json(tmp_path: Path) -> None:
+@pytest.mark.parametrize("batch", [1, 7, 26, 500])
+async def test_the_streamed_json_is_byte_for_byte_the_one_shot_json(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, batch: int
+) -> None:
+    """Written `batch` customers at a time: whatever the batches' edges, the same bytes."""
+    monkeypatch.setattr(json_render, "BATCH", batch)
     files = write_demo(tmp_path, AS_OF)
     async with embedded(demo_config(files), AS_OF) as services:
         digest = (await services.book.run(AS_OF)).digest
     for case in (digest, digest.model_copy(update={"customers": digest.customers[:1]})):
         chunks = list(json_chunks(case))
-        assert len(chunks) == len(case.customers) + 2
+        assert len(chunks) == -(-len(case.customers) // batch) + 2
         assert "".join(chunks) == case.model_dump_json(include=CONTRACT, indent=2) + "\n"
     empty = digest.model_copy(update={"customers": ()})
     assert "".join(json_chunks(empty)) == empty.model_dump_json(include=CONTRACT, indent=2) + "\n"

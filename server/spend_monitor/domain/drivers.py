@@ -77,21 +77,24 @@ def drivers_for(
     return tuple(sorted(drivers, key=lambda d: (-abs(d.delta), d.service)))
 
 
-# The kinds as the five literals (shared), not a fresh string per line read.
-KINDS: dict[str, DriverKind] = {kind: kind for kind in get_args(DriverKind)}
+# The kinds by code: `Drivers` keeps a small integer per line, read back as the literal.
+KIND_NAMES: tuple[DriverKind, ...] = get_args(DriverKind)
+NEW, VANISHED, GREW, SHRANK, STEADY = range(len(KIND_NAMES))
 
 
 @dataclass(frozen=True, eq=False)
 class Drivers:
-    """`drivers_for` over every service line of the book; `order` lists the lines kept,
-    customer by customer, largest dollar move first."""
+    """`drivers_for` over every service line of the book: the lines kept, customer by
+    customer (`owner`), largest dollar move first, so row i's lines are one contiguous span
+    (`bounds`, see `row_span`) of each array."""
 
-    services: ServiceColumns
+    names: tuple[str, ...]
+    owner: NDArray[np.intp]
+    name_id: NDArray[np.intp]
     current: Floats
     baseline: Floats
     prior_total: Floats
-    kind: NDArray[np.str_]
-    order: NDArray[np.intp]
+    kind: NDArray[np.int8]
     bounds: NDArray[np.intp]
 
     def of(self, row: int) -> DriverLines:
@@ -103,16 +106,23 @@ class Drivers:
             any_vanished=vanished,
         )
 
+    def _names_and_kinds(self, span: slice) -> tuple[list[str], list[DriverKind]]:
+        names, kinds = self.names, KIND_NAMES
+        return (
+            [names[n] for n in self.name_id[span].tolist()],
+            [kinds[k] for k in self.kind[span].tolist()],
+        )
+
     def lines_of(self, row: int) -> tuple[DriverLine, ...]:
-        lines = self.order[row_span(self.bounds, row)]
-        names = self.services.names
+        span = row_span(self.bounds, row)
+        names, kinds = self._names_and_kinds(span)
         return tuple(
             zip(
-                [names[n] for n in self.services.name_id[lines].tolist()],
-                self.current[lines].tolist(),
-                self.baseline[lines].tolist(),
-                self.prior_total[lines].tolist(),
-                [KINDS[k] for k in self.kind[lines].tolist()],
+                names,
+                self.current[span].tolist(),
+                self.baseline[span].tolist(),
+                self.prior_total[span].tolist(),
+                kinds,
                 strict=True,
             )
         )
@@ -120,9 +130,9 @@ class Drivers:
     def shown_of(self, row: int) -> list[ShownLine]:
         """Row `row`'s lines as the JSON shows them, from amounts rounded for the whole book
         at once (a `round` per amount was most of a whole book's JSON)."""
-        lines = self.order[row_span(self.bounds, row)]
-        names = self.services.names
-        current, baseline, prior_total, delta = (column[lines].tolist() for column in self._cents)
+        span = row_span(self.bounds, row)
+        names, kinds = self._names_and_kinds(span)
+        current, baseline, prior_total, delta = (column[span].tolist() for column in self._cents)
         return [
             {
                 "service": name,
@@ -130,16 +140,10 @@ class Drivers:
                 "baseline": base,
                 "prior_total": prior,
                 "delta": move,
-                "kind": KINDS[kind],
+                "kind": kind,
             }
             for name, now, base, prior, move, kind in zip(
-                [names[n] for n in self.services.name_id[lines].tolist()],
-                current,
-                baseline,
-                prior_total,
-                delta,
-                self.kind[lines].tolist(),
-                strict=True,
+                names, current, baseline, prior_total, delta, kinds, strict=True
             )
         ]
 
@@ -156,8 +160,7 @@ class Drivers:
     def vanished(self) -> Mask:
         """Each customer row: does one of its lines shown vanish?"""
         rows = np.zeros(len(self.bounds), dtype=np.bool_)
-        kept = self.order[self.kind[self.order] == "vanished"]
-        rows[self.services.owner[kept]] = True
+        rows[self.owner[self.kind == VANISHED]] = True
         return rows
 
 
@@ -191,19 +194,27 @@ def drivers_over(
     pct = np.where(positive, (current - base) / np.where(positive, base, 1.0) * 100, np.nan)
     kind = np.where(
         prior_total <= 0,
-        "new",
+        NEW,
         np.where(
             stopped,
-            "vanished",
+            VANISHED,
             np.where(
                 ~positive | (pct >= thresholds.growth_pct),
-                "grew",
-                np.where(pct <= thresholds.decline_pct, "shrank", "steady"),
+                GREW,
+                np.where(pct <= thresholds.decline_pct, SHRANK, STEADY),
             ),
         ),
-    )
+    ).astype(np.int8)
     idle = (current <= 0) & (prior_total <= 0) & ~(billed & (charges != 0))
     ranked = np.lexsort((services.name_id, -np.abs(current - base), owner))
     order = ranked[~idle[ranked]]
-    bounds = row_bounds(owner[order])
-    return Drivers(services, current, base, prior_total, kind, order, bounds)
+    return Drivers(
+        names=services.names,
+        owner=owner[order],
+        name_id=services.name_id[order],
+        current=current[order],
+        baseline=base[order],
+        prior_total=prior_total[order],
+        kind=kind[order],
+        bounds=row_bounds(owner[order]),
+    )

@@ -12,7 +12,9 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from ..domain.models import Digest
+from pydantic import TypeAdapter
+
+from ..domain.models import Digest, Pace
 
 CONTRACT: set[str] = {
     "as_of",
@@ -30,6 +32,10 @@ CONTRACT: set[str] = {
 
 
 EMPTY_CUSTOMERS = '"customers": []'
+# Customers are written this many at a time (a few megabytes of text).
+BATCH = 500
+_NESTED = TypeAdapter(dict[str, list[Pace]])
+_OPEN, _CLOSE = '{\n  "customers": [\n', "\n  ]\n}"
 
 
 def render_json(digest: Digest) -> str:
@@ -37,8 +43,8 @@ def render_json(digest: Digest) -> str:
 
 
 def json_chunks(digest: Digest) -> Iterator[str]:
-    """The contract in pieces, one customer at a time, so a book of 50,000 customers is
-    never one string in memory; joined, the bytes pydantic writes for the whole digest."""
+    """The contract in pieces, `BATCH` customers at a time, so a book of 50,000 customers
+    is never one string in memory; joined, the bytes pydantic writes for the whole digest."""
     head, tail = (
         digest.model_copy(update={"customers": ()})
         .model_dump_json(include=CONTRACT, indent=2)
@@ -48,11 +54,13 @@ def json_chunks(digest: Digest) -> Iterator[str]:
         yield head + EMPTY_CUSTOMERS + tail + "\n"
         return
     yield head + '"customers": [\n'
-    for i, pace in enumerate(digest.customers):
-        # Four spaces before every line (pretty JSON has no empty line: a newline inside a
-        # string is written \n).
-        text = "    " + pace.model_dump_json(indent=2).replace("\n", "\n    ")
-        yield text if i == 0 else ",\n" + text
+    customers = digest.customers
+    for start in range(0, len(customers), BATCH):
+        # Dumped inside a wrapper as deep as the digest's list, so each line comes out with
+        # the digest's indentation; the wrapper's own lines are cut off.
+        batch = {"customers": list(customers[start : start + BATCH])}
+        text = _NESTED.dump_json(batch, indent=2).decode()[len(_OPEN) : -len(_CLOSE)]
+        yield text if start == 0 else ",\n" + text
     yield "\n  ]" + tail + "\n"
 
 
