@@ -11,7 +11,9 @@ from __future__ import annotations
 import gc
 from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import anyio
 
 from ..domain.alerts import apply_snoozes, mark_news
 from ..domain.coverage import lookback_start, prior_uncovered
@@ -30,6 +32,8 @@ if TYPE_CHECKING:
 # Tickets can sit idle for weeks; look this far back for holidays when counting business days.
 HOLIDAY_LOOKBACK_DAYS = 120
 Progress = Callable[[float, float, str], Awaitable[None]]
+A = TypeVar("A")
+B = TypeVar("B")
 
 
 def _require_a_prior_period(snapshot: RevenueSnapshot) -> None:
@@ -59,6 +63,25 @@ def _require_some_customer(snapshot: RevenueSnapshot) -> None:
     raise SourceError(problem, "run `spend-monitor check` to see what the source answers")
 
 
+async def _together(first: Awaitable[A], second: Awaitable[B]) -> tuple[A, B]:
+    """Both at once; the first failure is raised as it is (a task group would wrap it)."""
+    done: dict[int, Any] = {}
+    failed: list[Exception] = []
+
+    async def keep(key: int, work: Awaitable[Any]) -> None:
+        try:
+            done[key] = await work
+        except Exception as exc:
+            failed.append(exc)
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(keep, 0, first)
+        group.start_soon(keep, 1, second)
+    if failed:
+        raise failed[0]
+    return done[0], done[1]
+
+
 class Book:
     def __init__(self, services: Services, clock: Callable[[], float]) -> None:
         self._services = services
@@ -70,6 +93,7 @@ class Book:
         # The last whole-book digest with memory applied, and what it was made from.
         self._remembered: tuple[Digest, list[PastDigest], list[Snooze], Digest] | None = None
         self._ranked: tuple[Digest, tuple[Pace, ...]] | None = None
+        self._holidays: dict[date, frozenset[date]] = {}
         self.last_digest: Digest | None = None
 
     async def snapshot(
@@ -133,9 +157,7 @@ class Book:
             config.thresholds,
             escalations=trackers.escalations,
             tickets=trackers.tickets,
-            holidays=public_holidays(
-                config.holidays_country, as_of - timedelta(days=HOLIDAY_LOOKBACK_DAYS), as_of
-            ),
+            holidays=self._holidays_before(as_of),
             errors=[*snapshot.warnings, *trackers.warnings],
             coverage=snapshot.coverage,
             notices=snapshot.notices,
@@ -144,6 +166,16 @@ class Book:
         self._digests[key] = (snapshot, digest)
         _settle_heap()
         return digest
+
+    def _holidays_before(self, as_of: date) -> frozenset[date]:
+        """The public holidays business days are counted with, kept per as-of date: loading
+        the calendars takes a tenth of a second."""
+        found = self._holidays.get(as_of)
+        if found is None:
+            country = self._services.config.holidays_country
+            start = as_of - timedelta(days=HOLIDAY_LOOKBACK_DAYS)
+            found = self._holidays[as_of] = public_holidays(country, start, as_of)
+        return found
 
     def ranked(self, digest: Digest) -> tuple[Pace, ...]:
         """The digest's customers, largest dollar move first (kept for the last digest, so
@@ -163,8 +195,15 @@ class Book:
         refresh: bool = False,
         progress: Progress | None = None,
     ) -> DigestRun:
-        """The digest for `as_of` (or one customer's part of it), with what memory adds."""
-        snapshot = await self.snapshot(as_of, refresh, progress)
+        """The digest for `as_of` (or one customer's part of it), with what memory adds. The
+        holidays are worked out in a worker thread while the source fetches."""
+        fetch = self.snapshot(as_of, refresh, progress)
+        if as_of in self._holidays:
+            snapshot = await fetch
+        else:
+            snapshot, _ = await _together(
+                fetch, anyio.to_thread.run_sync(self._holidays_before, as_of)
+            )
         digest = self._computed(snapshot, method or self._services.config.pace_method)
         if customer is not None:
             found = self.find(customer, snapshot)

@@ -19,7 +19,7 @@ RENDERERS: dict[DigestFormat, Callable[[Digest], str]] = {
 
 def render_chunks(format: DigestFormat, digest: Digest) -> Iterable[str]:
     """The digest in `format`, in pieces to write one after another (JSON streams a whole
-    book customer by customer)."""
+    book a few hundred customers at a time)."""
     return json_chunks(digest) if format == "json" else (RENDERERS[format](digest),)
 
 
