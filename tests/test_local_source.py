@@ -274,6 +274,27 @@ async def test_non_finite_parquet_amounts_are_rejected_with_the_row(tmp_path):
         await fetch(parquet)
 
 
+async def test_parquet_bad_rows_are_counted_once_each(tmp_path):
+    """Blank and NULL customers, NULL dates and non-finite amounts, one row with two faults:
+    the first is named and every bad row counted once."""
+    parquet = tmp_path / "revenue.parquet"
+    rows = [
+        ("DATE '2026-02-03'", "'Acme'", "1.0"),
+        ("DATE '2026-02-03'", "'   '", "2.0"),  # blank customer
+        ("NULL", "'Acme'", "3.0"),  # no date
+        ("NULL", "NULL", "4.0"),  # no date and no customer: one bad row
+        ("DATE '2026-02-04'", "'Globex'", "CAST('inf' AS DOUBLE)"),
+        ("DATE '2026-02-04'", "'Globex'", "5.0"),
+    ]
+    values = ", ".join(f"({d}, {c}, 'SMS', CAST({a} AS DOUBLE))" for d, c, a in rows)
+    duckdb.sql(
+        f"COPY (SELECT * FROM (VALUES {values}) AS t(date, customer, service, amount)) "
+        f"TO '{parquet}' (FORMAT parquet)"
+    )
+    with pytest.raises(DataFileError, match=r"row 2: customer is empty; 3 more bad row\(s\)"):
+        await fetch(parquet)
+
+
 HEAD = "date,customer,service,amount\n"
 QUOTED_BREAK = '2026-01-04,Acme,"SMS\nbulk",1\n'  # one row over two lines
 
