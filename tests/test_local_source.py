@@ -12,6 +12,7 @@ from spend_monitor.domain.drivers import drivers_for
 from spend_monitor.domain.models import Thresholds
 from spend_monitor.domain.periods import period_for
 from spend_monitor.errors import DataFileError, SourceError
+from spend_monitor.sources import aggregate_sql as q
 from spend_monitor.sources import files
 from spend_monitor.sources.files import LocalFileSource
 
@@ -468,3 +469,32 @@ async def test_the_whole_book_reads_as_its_customers_listed(
     if partial:
         assert whole.period.data_through == last - timedelta(days=1)
         assert whole.notices
+
+
+@pytest.mark.parametrize("threads", [2, 3, 7])
+def test_a_narrow_statement_in_slices_answers_as_it_would_whole(write_csv, threads):
+    """The service-line totals run once per slice of the customers, cut by name (a cut may
+    fall on a name with a quote): put together, the same rows as the statement run whole."""
+    names = [f"Cust{n:02d}" for n in range(20)] + ["O'Brien", "Zed's"]
+    rows = [
+        (f"2026-0{month}-{day:02d}", name, service, float(n + day))
+        for n, name in enumerate(names)
+        for service in ("SMS", "Voice")
+        for month in (1, 2)
+        for day in (3, 9)
+    ]
+    source = LocalFileSource(LocalConfig(path=write_csv(rows)))
+    period = period_for(AS_OF)
+    params = q.window_params(period, None)
+    with source._checked() as con:
+        ids = source._numbering(con)(q.NUMBERED.format(customer_filter=""), params)
+        sql = q._SERVICES.format(customer_filter="", ids=ids)
+        whole = source._run(con, sql, params, files._arrays)
+        con.execute(f"SET threads = {threads}")
+        sliced = source._in_slices(con, sql, params)
+
+    def rows_of(columns):
+        return sorted(zip(*(c.tolist() for c in columns), strict=True))
+
+    assert len(whole[0]) == len(names) * 2
+    assert rows_of(sliced) == rows_of(whole)
