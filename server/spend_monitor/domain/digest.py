@@ -211,17 +211,30 @@ class _Book:
     def recent_cents(self) -> Floats:
         return cents(self.recent)
 
-    def change_point(self, row: int) -> ChangePoint | None:
+    @functools.cached_property
+    def after_change(self) -> Projections:
+        """Each row's projection at the level after its change point."""
+        return projections(
+            self.columns.current, self.period, self.rhythms, level=self.changes.after
+        )
+
+    def change_fields(self, row: int, current: float) -> dict[str, object]:
+        """`_change_fields` for row `row`, from the columns unless the split was unsure."""
         changes = self.changes
         if changes.unsure[row]:
-            return change_started(self.columns.daily_of(row), self.period.data_through)
+            shift = change_started(self.columns.daily_of(row), self.period.data_through)
+            return _change_fields(shift, current, self.period, self.rhythms.of(row))
         if not changes.found[row]:
-            return None
-        return ChangePoint(
-            day=changes.day[row],
-            before=float(changes.before[row]),
-            after=float(changes.after[row]),
-        )
+            return {}
+        after = self.after_change
+        return {
+            "change_started": changes.day[row],
+            "daily_before": float(changes.before[row]),
+            "daily_after": float(changes.after[row]),
+            "projected_total": float(after.total[row]),
+            "projected_low": float(after.low[row]),
+            "projected_high": float(after.high[row]),
+        }
 
     def pace(self, customer: Customer, v: _Plain) -> Pace:
         """One customer's `Pace`, as `assess` would give it (`v`: this book's `_Plain`)."""
@@ -276,7 +289,7 @@ class _Book:
         if flag == "new" and v.returning[row]:
             fields |= _returning_fields(period, self.thresholds)
         if _alerted_move(flag, v.big_mover[row]) and daily:
-            fields |= _change_fields(self.change_point(row), current, period, self.rhythms.of(row))
+            fields |= self.change_fields(row, current)
         return lean(Pace, fields)
 
 

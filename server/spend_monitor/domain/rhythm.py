@@ -218,17 +218,26 @@ class Projections:
     high: Floats
 
 
-def projections(current: Floats, period: Period, rhythms: Rhythms, z: float = 2.0) -> Projections:
-    """`project` (without a change point's level) for every row."""
+def projections(
+    current: Floats,
+    period: Period,
+    rhythms: Rhythms,
+    z: float = 2.0,
+    level: Floats | None = None,
+) -> Projections:
+    """`project` for every row, with each row's `level` when given."""
     month_end = period.current_start.replace(day=period.days_in_current)
     left = (month_end - period.data_through).days
     if left <= 0:
         return Projections(current, current, current)
-    plain = current * period.days_in_current / period.days_elapsed
-    done = rhythms.span(period.current_start, period.data_through)
     rest = rhythms.span(period.data_through + timedelta(days=1), month_end)
-    weighted = current + np.where(done > 0, current / np.where(done > 0, done, 1.0) * rest, 0.0)
-    total = np.where(rhythms.known, weighted, plain)
+    if level is not None:
+        total = current + level * np.where(rhythms.known, rest, float(left))
+    else:
+        plain = current * period.days_in_current / period.days_elapsed
+        done = rhythms.span(period.current_start, period.data_through)
+        shared = np.where(done > 0, current / np.where(done > 0, done, 1.0) * rest, 0.0)
+        total = np.where(rhythms.known, current + shared, plain)
     spread = np.where(rhythms.known, z * rhythms.daily_sigma * left**0.5, 0.0)
     low = np.maximum(total - spread, np.minimum(current, total))
     return Projections(total, low, total + spread)
