@@ -9,7 +9,8 @@ every call, so an acknowledgement shows at once.
 from __future__ import annotations
 
 import gc
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -147,22 +148,22 @@ class Book:
         if cached is not None and cached[0] is snapshot:
             return cached[1]
         config = self._services.config
-        as_of = snapshot.period.as_of
         trackers = read_trackers(config.escalation_tracker_path, config.engdesk_tracker_glob)
-        digest = build_digest(
-            self.customers_in(snapshot),
-            snapshot.revenue,
-            snapshot.period,
-            method,
-            config.thresholds,
-            escalations=trackers.escalations,
-            tickets=trackers.tickets,
-            holidays=self._holidays_before(as_of),
-            errors=[*snapshot.warnings, *trackers.warnings],
-            coverage=snapshot.coverage,
-            notices=snapshot.notices,
-            closed_statuses=config.closed_ticket_statuses,
-        )
+        with _collector_paused():
+            digest = build_digest(
+                self.customers_in(snapshot),
+                snapshot.revenue,
+                snapshot.period,
+                method,
+                config.thresholds,
+                escalations=trackers.escalations,
+                tickets=trackers.tickets,
+                holidays=self._holidays_before(snapshot.period.as_of),
+                errors=[*snapshot.warnings, *trackers.warnings],
+                coverage=snapshot.coverage,
+                notices=snapshot.notices,
+                closed_statuses=config.closed_ticket_statuses,
+            )
         self._digests[key] = (snapshot, digest)
         _settle_heap()
         return digest
@@ -236,6 +237,20 @@ class Book:
         if memory.problem:
             digest = digest.model_copy(update={"errors": (*digest.errors, memory.problem)})
         return digest
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The cyclic collector held off while a whole book's objects are made: every one of
+    them is kept, so its passes over them (a fifth of the time at 50,000 customers) free
+    nothing. `_settle_heap` collects the young garbage right after."""
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
 
 
 def _settle_heap() -> None:
