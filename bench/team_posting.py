@@ -30,9 +30,9 @@ from spend_monitor.app.delivery import deliver  # noqa: E402
 from spend_monitor.app.requests import PostRequest  # noqa: E402
 from spend_monitor.app.services import Services  # noqa: E402
 from spend_monitor.config import parse_config  # noqa: E402
+from spend_monitor.deadline import Deadline  # noqa: E402
 from spend_monitor.domain.ownership import share  # noqa: E402
 from spend_monitor.launch import embedded  # noqa: E402
-from spend_monitor.net import Deadline  # noqa: E402
 
 OWNERS, PER_OWNER, LATENCY = 50, 10, 0.05
 AS_OF = date(2026, 2, 15)

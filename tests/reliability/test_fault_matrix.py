@@ -27,7 +27,7 @@ from harness import (
 
 from fakes.faults import FAULTS, refused_url
 from spend_monitor.app.delivery import ChannelDelivery, deliver
-from spend_monitor.net import Deadline
+from spend_monitor.deadline import Deadline
 
 pytestmark = pytest.mark.anyio
 PARTS = ["message-1", "chart-acme.png"]

@@ -19,7 +19,7 @@ from harness import (
 
 from spend_monitor.app.delivery import deliver, exit_code
 from spend_monitor.channels.base import RESENT_MARK
-from spend_monitor.net import Deadline
+from spend_monitor.deadline import Deadline
 
 pytestmark = pytest.mark.anyio
 PARTS = ["message-1", "chart-acme.png"]

@@ -14,8 +14,9 @@ from fakes.faults import FAULTS, FaultProxy
 from fakes.server import running
 from spend_monitor import net
 from spend_monitor.config import A2AConfig
+from spend_monitor.deadline import Deadline
 from spend_monitor.errors import SlackError
-from spend_monitor.net import Deadline, GaveUp, Transient, next_wait
+from spend_monitor.net import GaveUp, Transient, next_wait
 from spend_monitor.sources.a2a import BillingAgentSource
 
 pytestmark = pytest.mark.anyio

@@ -13,8 +13,8 @@ from harness import CHART, DEADLINE, slack_channel
 from spend_monitor import store as store_module
 from spend_monitor.app.delivery import deliver, exit_code
 from spend_monitor.channels.base import ONCE_ONLY_OFF
+from spend_monitor.deadline import Deadline
 from spend_monitor.errors import StoreError
-from spend_monitor.net import Deadline
 from spend_monitor.store import Store
 
 pytestmark = pytest.mark.anyio

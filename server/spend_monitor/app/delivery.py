@@ -26,10 +26,10 @@ from ..channels.base import (
     PartSent,
     PostOutcome,
 )
+from ..deadline import Deadline
 from ..domain.models import ChannelName, Digest
 from ..domain.ownership import Rollup
 from ..errors import EXIT_NOTHING, EXIT_OK, EXIT_PARTIAL, ChannelError, StoreError
-from ..net import Deadline
 from ..store import Claim, PartRecord, PartStatus, Store
 
 log = logging.getLogger(__name__)

@@ -21,10 +21,10 @@ import anyio
 
 from ..channels import Chart
 from ..concurrency import run_all
+from ..deadline import Deadline, run_deadline_scope
 from ..domain.models import ChannelName, Customer, Digest
 from ..domain.ownership import Owner, Ownership, Rollup, rollup, share, unowned
 from ..errors import EXIT_OK, SourceError, SpendMonitorError, UsageError
-from ..net import Deadline, run_deadline_scope
 from ..render import render_text
 from ..store import Store
 from . import team

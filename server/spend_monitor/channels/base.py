@@ -9,10 +9,10 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, Field
 
+from ..deadline import Deadline
 from ..domain.models import ChannelName, Digest
 from ..domain.ownership import Rollup
 from ..errors import ChannelError, PostUnconfirmed
-from ..net import Deadline
 
 log = logging.getLogger(__name__)
 

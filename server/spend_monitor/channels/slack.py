@@ -16,10 +16,11 @@ from typing import Any
 from pydantic import SecretStr
 
 from ..config import SlackConfig
+from ..deadline import Deadline
 from ..domain.models import ChannelName, Digest
 from ..domain.ownership import Rollup
 from ..errors import ChannelError, PostUnconfirmed, SlackError
-from ..net import Deadline, GaveUp, Transient, current, with_retries
+from ..net import GaveUp, Transient, current, with_retries
 from ..render.slack import MAX_BLOCKS, render_slack, render_slack_rollup
 from .base import (
     Chart,

@@ -13,11 +13,12 @@ import httpx
 from pydantic import SecretStr
 
 from ..config import TelegramConfig
+from ..deadline import Deadline
 from ..domain.models import ChannelName, Digest
 from ..domain.ownership import Rollup
 from ..errors import PostUnconfirmed, TelegramError
 from ..logs import redact
-from ..net import Deadline, GaveUp, retry_after_header, send
+from ..net import GaveUp, retry_after_header, send
 from ..render.telegram import as_plain, render_telegram, render_telegram_rollup
 from .base import (
     Chart,
