@@ -8,6 +8,7 @@ unavailable and monthly-only customers), on the demo over many days and on CDNOW
 
 from __future__ import annotations
 
+import gc
 import math
 import struct
 import sys
@@ -25,7 +26,7 @@ from spend_monitor.config import LocalConfig
 from spend_monitor.demo import write_demo
 from spend_monitor.domain.columns import cents, from_revenue
 from spend_monitor.domain.coverage import lookback_start
-from spend_monitor.domain.digest import assess, assess_book
+from spend_monitor.domain.digest import assess, assess_book, build_digest
 from spend_monitor.domain.models import (
     Customer,
     CustomerRevenue,
@@ -196,6 +197,26 @@ async def test_the_vectorised_rules_agree_on_the_demo(tmp_path: Path) -> None:
     files = write_demo(tmp_path, date(2026, 11, 24), history_months=9)
     days = [date(2026, 3, 2) + timedelta(days=9 * i) for i in range(30)]
     assert await sweep(files.revenue, days) >= 30 * 10
+
+
+async def test_building_a_book_leaves_no_cyclic_garbage(tmp_path: Path) -> None:
+    """The book's digest is made with the cyclic collector held off and then frozen out of
+    its reach (app/book.py): that is only sound while making it leaves no cycles behind."""
+    files = write_demo(tmp_path, date(2026, 11, 24))
+    columns, period = await fetched(files.revenue, date(2026, 11, 24))
+    customers = [Customer(name=key) for key in columns.keys]
+    # The first book in a process leaves some libraries' own first-use garbage (a few
+    # hundred objects from `inspect`, once); the books after it, none.
+    build_digest(customers, columns, period, "auto", Thresholds())
+    gc.collect()
+    gc.disable()
+    try:
+        digest = build_digest(customers, columns, period, "auto", Thresholds())
+        left = gc.collect()
+    finally:
+        gc.enable()
+    assert len(digest.customers) == len(customers) > 10
+    assert left == 0
 
 
 async def test_the_vectorised_rules_agree_on_cdnow() -> None:

@@ -149,7 +149,7 @@ class Book:
             return cached[1]
         config = self._services.config
         trackers = read_trackers(config.escalation_tracker_path, config.engdesk_tracker_glob)
-        with _collector_paused():
+        with _book_heap():
             digest = build_digest(
                 self.customers_in(snapshot),
                 snapshot.revenue,
@@ -164,8 +164,7 @@ class Book:
                 notices=snapshot.notices,
                 closed_statuses=config.closed_ticket_statuses,
             )
-        self._digests[key] = (snapshot, digest)
-        _settle_heap()
+            self._digests[key] = (snapshot, digest)
         return digest
 
     def _holidays_before(self, as_of: date) -> frozenset[date]:
@@ -240,23 +239,22 @@ class Book:
 
 
 @contextmanager
-def _collector_paused() -> Iterator[None]:
-    """The cyclic collector held off while a whole book's objects are made: every one of
-    them is kept, so its passes over them (a fifth of the time at 50,000 customers) free
-    nothing. `_settle_heap` collects the young garbage right after."""
+def _book_heap() -> Iterator[None]:
+    """Around making a whole book's digest, which is then cached: the young garbage of
+    earlier work is collected first (cheap: the young generations are small); the cyclic
+    collector is held off while the book's objects are made (every one is kept, so its
+    passes freed nothing and took a fifth of the time at 50,000 customers); then what is
+    alive is frozen out of the collector's reach, so a warm answer never pays for a full
+    collection walking a book that cannot be garbage. Frozen objects are still freed by
+    reference counting when a refresh drops them. Making a book leaves no cyclic garbage to
+    freeze (tests/test_columnar.py checks it), but for a few hundred objects some libraries
+    leave on their first use in a process."""
+    gc.collect(1)
     was_on = gc.isenabled()
     gc.disable()
     try:
         yield
+        gc.freeze()
     finally:
         if was_on:
             gc.enable()
-
-
-def _settle_heap() -> None:
-    """Move what is alive now (the cached book) out of the cyclic collector's reach: a warm
-    answer then never pays for a full collection walking a book that cannot be garbage.
-    Frozen objects are still freed by reference counting when a refresh drops them; young
-    garbage is collected first (cheap) so little cyclic garbage is frozen with them."""
-    gc.collect(1)
-    gc.freeze()
