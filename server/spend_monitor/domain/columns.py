@@ -40,7 +40,7 @@ def row_bounds(owner: Ints) -> Ints:
     return np.searchsorted(owner, np.arange(int(owner.max(initial=-1)) + 2))
 
 
-def row_span(bounds: Ints, row: int) -> slice:
+def row_span(bounds: Ints | Sequence[int], row: int) -> slice:
     if row + 1 >= len(bounds):
         return slice(0, 0)
     return slice(int(bounds[row]), int(bounds[row + 1]))
