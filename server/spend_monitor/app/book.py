@@ -89,8 +89,9 @@ class Book:
         self._clock = clock
         self._snapshots: dict[date, tuple[float, RevenueSnapshot]] = {}
         self._digests: dict[tuple[date, MethodChoice], tuple[RevenueSnapshot, Digest]] = {}
-        # Per snapshot: who is in it and the index that finds them by any name.
-        self._known: dict[int, tuple[RevenueSnapshot, list[Customer], CustomerIndex]] = {}
+        # The last snapshot's customers, and the index that finds them by any name.
+        self._known: tuple[RevenueSnapshot, list[Customer]] | None = None
+        self._index: CustomerIndex | None = None
         # The last whole-book digest with memory applied, and what it was made from.
         self._remembered: tuple[Digest, list[PastDigest], list[Snooze], Digest] | None = None
         self._ranked: tuple[Digest, tuple[Pace, ...]] | None = None
@@ -119,23 +120,24 @@ class Book:
             await progress(1, 2, "computing pace")
         return snapshot
 
-    def _who(self, snapshot: RevenueSnapshot) -> tuple[list[Customer], CustomerIndex]:
-        cached = self._known.get(id(snapshot))
-        if cached is not None and cached[0] is snapshot:
-            return cached[1], cached[2]
-        configured: list[Customer] = list(self._services.config.customers)
-        known = configured or [Customer(name=k) for k in snapshot.revenue.keys]
-        self._known = {id(snapshot): (snapshot, known, CustomerIndex(known))}
-        return known, self._known[id(snapshot)][2]
-
     def customers_in(self, snapshot: RevenueSnapshot) -> list[Customer]:
         """Configured customers, or everyone the data has when none are configured (built
         once per snapshot)."""
-        return list(self._who(snapshot)[0])
+        known = self._known
+        if known is None or known[0] is not snapshot:
+            configured: list[Customer] = list(self._services.config.customers)
+            customers = configured or [Customer(name=k) for k in snapshot.revenue.keys]
+            known = self._known = (snapshot, customers)
+            self._index = None
+        return list(known[1])
 
     def find(self, name: str, snapshot: RevenueSnapshot) -> Customer:
-        """The customer `name` means, among those `customers_in` the snapshot."""
-        index = self._who(snapshot)[1]
+        """The customer `name` means, among those `customers_in` the snapshot (the index
+        that finds them by any name is built on the first question)."""
+        customers = self.customers_in(snapshot)
+        index = self._index
+        if index is None:
+            index = self._index = CustomerIndex(customers)
         found = index.find(name)
         if found is None:
             raise UnknownCustomerError(name, index.suggestions(name))
