@@ -7,8 +7,10 @@ import functools
 import math
 from collections.abc import Collection, Iterable, Sequence
 from datetime import date, timedelta
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from .columns import Floats, Mask, RevenueColumns, cents
 from .coverage import (
@@ -320,26 +322,27 @@ class _Plain:
     @classmethod
     def of(cls, book: _Book) -> _Plain:
         paces, cover, projections = book.paces, book.cover, book.projections
-        return cls(
-            method=paces.method.tolist(),
-            flag=paces.flag.tolist(),
-            moved=paces.moved.tolist(),
-            current=book.columns.current.tolist(),
-            prior_total=book.columns.prior_total.tolist(),
-            baseline=paces.baseline.tolist(),
-            change_pct=paces.change_pct.tolist(),
-            z_score=paces.z_score.tolist(),
-            quiet=paces.quiet.tolist(),
-            held_back=paces.held_back.tolist(),
-            big_mover=paces.big_mover.tolist(),
-            has_daily=book.has_daily.tolist(),
-            covered=book.covered.tolist(),
-            prior_through=cover.prior_through.tolist(),
-            returning=cover.returning.tolist(),
-            projected_total=projections.total.tolist(),
-            projected_low=projections.low.tolist(),
-            projected_high=projections.high.tolist(),
-        )
+        arrays: dict[str, NDArray[Any]] = {
+            "method": paces.method,
+            "flag": paces.flag,
+            "moved": paces.moved,
+            "current": book.columns.current,
+            "prior_total": book.columns.prior_total,
+            "baseline": paces.baseline,
+            "change_pct": paces.change_pct,
+            "z_score": paces.z_score,
+            "quiet": paces.quiet,
+            "held_back": paces.held_back,
+            "big_mover": paces.big_mover,
+            "has_daily": book.has_daily,
+            "covered": book.covered,
+            "prior_through": cover.prior_through,
+            "returning": cover.returning,
+            "projected_total": projections.total,
+            "projected_low": projections.low,
+            "projected_high": projections.high,
+        }
+        return cls(**{name: values.tolist() for name, values in arrays.items()})
 
 
 def assess_book(
