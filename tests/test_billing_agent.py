@@ -89,6 +89,18 @@ async def test_a_reply_without_an_amount_is_unavailable_never_zero(agent):
     assert paces["Acme"].flag == "normal"  # $1,400 against a prorated $1,400
 
 
+@pytest.mark.parametrize("style", ["message", "data"])
+async def test_an_amount_too_large_to_sum_exactly_is_unavailable(agent, style):
+    agent.style = style
+    agent.revenue[("Globex", "2026-02")] = 3e14
+    paces = by_name(await run(monitor(agent.url)))
+    globex = paces["Globex"]
+    assert globex.flag == "unavailable"
+    assert globex.current is None
+    assert "amount for 2026-02 that cannot be summed exactly (3e+14)" in globex.error
+    assert paces["Acme"].flag == "normal"
+
+
 async def test_json_rpc_errors_are_reported_with_their_code(agent):
     agent.styles["Acme"] = "error"
     acme = by_name(await run(monitor(agent.url)))["Acme"]

@@ -296,6 +296,17 @@ async def test_parquet_bad_rows_are_counted_once_each(tmp_path):
         await fetch(parquet)
 
 
+async def test_a_parquet_amount_too_large_to_sum_exactly_is_named(tmp_path):
+    parquet = tmp_path / "revenue.parquet"
+    duckdb.sql(
+        f"COPY (SELECT DATE '2026-02-03' AS date, 'Acme' AS customer, 'SMS' AS service, "
+        f"CAST(-2e14 AS DOUBLE) AS amount) TO '{parquet}' (FORMAT parquet)"
+    )
+    with pytest.raises(DataFileError, match=r"row 1: amount is '-200000000000000.0'") as raised:
+        await fetch(parquet)
+    assert "amounts must be under 100,000,000,000,000" in str(raised.value.hint)
+
+
 HEAD = "date,customer,service,amount\n"
 QUOTED_BREAK = '2026-01-04,Acme,"SMS\nbulk",1\n'  # one row over two lines
 

@@ -263,6 +263,9 @@ async def test_check_signs_in_and_reports_columns(tableau):
         ("n/a", None),
         ("$", None),
         ("1.2.3", None),
+        ("99,999,999,999,999.99", 99999999999999.99),
+        ("$100,000,000,000,000", None),  # too large to sum exactly: unreadable, never wrong
+        ("(100000000000000)", None),
     ],
 )
 def test_display_amounts(text, value):

@@ -251,5 +251,17 @@ def test_plain_amounts_take_the_usual_display_formats():
     found = plain_amounts(["$1,234.56", "-$7.00", "12", "0.10"])
     assert found is not None
     assert list(found) == [1234.56, -7.0, 12.0, 0.1]
-    for odd in ("(5.00)", "14.4%", "$ 5", "1.", ".5", "5-", "$-5", "1e3", "", "9" * 400):
+    for odd in (
+        "(5.00)",
+        "14.4%",
+        "$ 5",
+        "1.",
+        ".5",
+        "5-",
+        "$-5",
+        "1e3",
+        "",
+        "9" * 400,
+        "-1" + "0" * 14,
+    ):
         assert plain_amounts(["$1.00", odd]) is None, odd

@@ -678,6 +678,20 @@ DATA_CASES = [
         "finite",
     ),
     _row(
+        "data-amount-too-large",
+        "an amount of 10^17 (past what sums exactly to 1/10,000)",
+        "2026-02-07,Acme,SMS,100000000000000000",
+        "amount is '100000000000000000'",
+        "must be under 100,000,000,000,000",
+    ),
+    _row(
+        "data-amount-too-large-formatted",
+        "$100,000,000,000,000.00 written with separators",
+        '2026-02-07,Acme,SMS,"$100,000,000,000,000.00"',
+        "amount is '$100,000,000,000,000.00'",
+        "must be under 100,000,000,000,000",
+    ),
+    _row(
         "data-decimal-comma",
         "1.234,50 with the default decimal point",
         '2026-02-07,Acme,SMS,"1.234,50"',

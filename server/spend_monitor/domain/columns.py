@@ -353,8 +353,10 @@ class Aggregates:
     line_charges: Floats
 
 
-# Amounts are exact to 1/10,000 of a unit (the sources' DECIMAL(18, 4) sums).
+# Amounts are exact to 1/10,000 of a unit (the sources' DECIMAL(18, 4) sums), each under
+# MAX_AMOUNT in size: past it a source refuses the value (unreadable, never a silent wrong sum).
 UNITS = 10_000
+MAX_AMOUNT = 10**14
 
 
 def _exact_sums(amounts: Floats) -> Floats:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import math
 import uuid
 from collections.abc import Sequence
 from datetime import date
@@ -21,7 +22,7 @@ import httpx
 
 from ..concurrency import run_all
 from ..config import A2AConfig
-from ..domain.columns import from_revenue
+from ..domain.columns import MAX_AMOUNT, from_revenue
 from ..domain.models import CustomerRevenue, SourceName
 from ..domain.periods import period_for
 from ..domain.revenue import unavailable
@@ -183,6 +184,13 @@ class BillingAgentSource:
             if amount is None:
                 return unavailable(
                     key, "a2a", f"billing agent gave no amount for {month}: {shorten(text)!r}"
+                )
+            if not math.isfinite(amount) or abs(amount) >= MAX_AMOUNT:
+                return unavailable(
+                    key,
+                    "a2a",
+                    f"billing agent gave an amount for {month} that cannot be summed exactly "
+                    f"({amount:g}): {shorten(text)!r}",
                 )
             totals.append(amount)
         return CustomerRevenue(key=key, source="a2a", current=totals[0], prior_total=totals[1])

@@ -47,7 +47,7 @@ DEFAULTS = Thresholds()
 def exact_sum(amount: str) -> str:
     """A sum in decimal arithmetic, handed back as the nearest double: float sums depend on
     the order a parallel database adds rows in, so the same data gave different cents from
-    run to run. Amounts are taken to 1/10,000 of a unit (DECIMAL(18,4))."""
+    run to run. Amounts are taken to 1/10,000 of a unit (DECIMAL(18,4), columns.MAX_AMOUNT)."""
     return f"CAST(sum(CAST({amount} AS DECIMAL(18, 4))) AS DOUBLE PRECISION)"
 
 

@@ -1,6 +1,6 @@
 """Reading values as Tableau displays them: "$1,234.56", "(1,234.56)", "14.4%", "2/14/2026",
 "February 2026" … Each parser returns None for what it cannot read (a number too large to be
-finite included), and never guesses 0."""
+finite, or to be summed exactly, included), and never guesses 0."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import functools
 import math
 import re
 from datetime import date, datetime
+
+from ..domain.columns import MAX_AMOUNT
 
 _NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
 _CURRENCY = "$€£¥"
@@ -30,7 +32,7 @@ def parse_amount(text: str) -> float | None:
     if not _NUMBER.match(value):
         return None
     number = float(value)
-    if not math.isfinite(number):
+    if not math.isfinite(number) or number >= MAX_AMOUNT:
         return None
     return -number if negative else number
 

@@ -31,6 +31,7 @@ import anyio.to_thread
 import numpy as np
 
 from ..config import Columns, LocalConfig
+from ..domain.columns import MAX_AMOUNT
 from ..domain.models import SourceName, Thresholds
 from ..errors import DataFileError, SourceError
 from . import aggregate_sql as q
@@ -62,7 +63,7 @@ _NOT_TEXT = {
     b"PAR1": "is a Parquet file with a CSV name",
 }
 SAVE_AS_CSV = "save it as CSV UTF-8 (comma delimited) and point local.path at it"
-_AMOUNT_AMISS = "(amount IS NULL OR NOT isfinite(amount))"
+_AMOUNT_AMISS = f"(amount IS NULL OR NOT isfinite(amount) OR abs(amount) >= {MAX_AMOUNT})"
 _BAD_ROW = f"date IS NULL OR {_AMOUNT_AMISS} OR customer IS NULL"
 # A raw name (`name`) that trims to nothing, and one that trimming would change.
 _BLANK = "name IS NULL OR trim(name) = ''"
@@ -675,6 +676,9 @@ def _amount_fix(raw: str, decimal: str) -> str:
     ):
         return "amounts must be finite numbers: fix or remove that row"
     other = "," if decimal == "." else "."
+    plain = re.sub(rf"[\s$€£¥{re.escape(other)}]", "", raw).replace(decimal, ".")
+    if re.fullmatch(r"[-+]?\d+(\.\d+)?", plain) and abs(float(plain)) >= MAX_AMOUNT:
+        return f"amounts must be under {MAX_AMOUNT:,}: fix or remove that row"
     if re.fullmatch(
         rf"[-+]?[\d{re.escape(other)}]*{re.escape(decimal)}\d{{3}}"
         rf"({re.escape(decimal)}\d{{3}})*{re.escape(other)}\d+",

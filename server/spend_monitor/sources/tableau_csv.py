@@ -26,7 +26,10 @@ from datetime import date
 from itertools import compress, groupby, repeat
 from typing import Literal, Protocol, TypeVar
 
+import numpy as np
+
 from ..config import TableauColumns
+from ..domain.columns import MAX_AMOUNT
 from .display_values import parse_amount, parse_day, parse_month
 
 ViewKey = Literal["daily_revenue", "monthly_revenue", "service_breakdown"]
@@ -272,9 +275,13 @@ def plain_amounts(cells: Sequence[str]) -> array[float] | None:
     if "\n." in cleaned or ".\n" in cleaned or "-." in cleaned:
         return None
     try:
-        return array("d", map(float, cleaned[1:-1].split("\n")))
+        values = array("d", map(float, cleaned[1:-1].split("\n")))
     except ValueError:
         return None
+    # A number too large to sum exactly is parse_amount's to refuse.
+    if np.abs(np.frombuffer(values, dtype=np.float64)).max(initial=0.0) >= MAX_AMOUNT:
+        return None
+    return values
 
 
 class ViewRows:
