@@ -38,7 +38,8 @@ Numbering = Callable[[str, dict[str, Any]], str]
 # A statement's answer as one array per selected column, in order (DuckDB's fetchnumpy): no
 # Python object per value. The flag marks a statement whose per-thread state is large (half
 # a million groups of four exact sums at 50,000 customers): a database that parallelises
-# should run it on one thread.
+# should not give each of its threads the whole of it (the local source runs it in slices of
+# the customers, one thread each).
 ColumnQuery = Callable[[str, dict[str, Any], bool], Columns]
 
 DEFAULTS = Thresholds()

@@ -517,8 +517,9 @@ class LocalFileSource:
         return lambda sql, params: self._run(con, sql, params, lambda answer: answer.fetchall())
 
     def _numbering(self, con: duckdb.DuckDBPyConnection) -> q.Numbering:
-        """The customers numbered once into a temporary table the three queries join (each
-        would otherwise read the file's customers again)."""
+        """The customers numbered once into a table the three queries join (each would
+        otherwise read the file's customers again); a table of the database, not of this
+        connection, so `_in_slices`' connections see it."""
 
         def run(sql: str, params: dict[str, Any]) -> str:
             self._run(con, f"CREATE OR REPLACE TABLE ids AS {sql}", params, lambda _: None)
