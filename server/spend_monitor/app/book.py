@@ -12,10 +12,11 @@ import gc
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING
 
 import anyio
 
+from ..concurrency import run_all
 from ..domain.alerts import apply_snoozes, mark_news
 from ..domain.coverage import lookback_start, prior_uncovered
 from ..domain.customers import CustomerIndex
@@ -33,8 +34,6 @@ if TYPE_CHECKING:
 # Tickets can sit idle for weeks; look this far back for holidays when counting business days.
 HOLIDAY_LOOKBACK_DAYS = 120
 Progress = Callable[[float, float, str], Awaitable[None]]
-A = TypeVar("A")
-B = TypeVar("B")
 
 
 def _require_a_prior_period(snapshot: RevenueSnapshot) -> None:
@@ -62,25 +61,6 @@ def _require_some_customer(snapshot: RevenueSnapshot) -> None:
     if snapshot.source == "local":
         raise DataFileError(problem, "check the data file and the customers in the config")
     raise SourceError(problem, "run `spend-monitor check` to see what the source answers")
-
-
-async def _together(first: Awaitable[A], second: Awaitable[B]) -> tuple[A, B]:
-    """Both at once; the first failure is raised as it is (a task group would wrap it)."""
-    done: dict[int, Any] = {}
-    failed: list[Exception] = []
-
-    async def keep(key: int, work: Awaitable[Any]) -> None:
-        try:
-            done[key] = await work
-        except Exception as exc:
-            failed.append(exc)
-
-    async with anyio.create_task_group() as group:
-        group.start_soon(keep, 0, first)
-        group.start_soon(keep, 1, second)
-    if failed:
-        raise failed[0]
-    return done[0], done[1]
 
 
 class Book:
@@ -199,13 +179,16 @@ class Book:
     ) -> DigestRun:
         """The digest for `as_of` (or one customer's part of it), with what memory adds. The
         holidays are worked out in a worker thread while the source fetches."""
-        fetch = self.snapshot(as_of, refresh, progress)
-        if as_of in self._holidays:
-            snapshot = await fetch
-        else:
-            snapshot, _ = await _together(
-                fetch, anyio.to_thread.run_sync(self._holidays_before, as_of)
-            )
+        fetched: list[RevenueSnapshot] = []
+
+        async def fetch() -> None:
+            fetched.append(await self.snapshot(as_of, refresh, progress))
+
+        async def holidays() -> None:
+            await anyio.to_thread.run_sync(self._holidays_before, as_of)
+
+        await run_all([fetch] if as_of in self._holidays else [fetch, holidays])
+        snapshot = fetched[0]
         digest = self._computed(snapshot, method or self._services.config.pace_method)
         if customer is not None:
             found = self.find(customer, snapshot)

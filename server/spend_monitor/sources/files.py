@@ -19,9 +19,9 @@ import io
 import itertools
 import re
 import tempfile
-import threading
 import zlib
 from collections.abc import Callable, Generator, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -484,7 +484,7 @@ class LocalFileSource:
             try:
                 # Past the cap (DuckDB's default is most of the machine), aggregates spill to
                 # the scratch dir.
-                con.execute(f"SET temp_directory = '{scratch}'")
+                con.execute(f"SET temp_directory = {_literal(scratch)}")
                 con.execute(f"SET memory_limit = '{DUCKDB_MEMORY}'")
                 self._load(con, Path(scratch))
                 yield con
@@ -503,13 +503,18 @@ class LocalFileSource:
         read: Callable[[duckdb.DuckDBPyConnection], T],
     ) -> T:
         """Run a shared statement on DuckDB (its parameters are written `$name`) and read the
-        answer; whatever DuckDB reports is the file's problem, named in one line."""
-        import duckdb
-
+        answer."""
         native = _PARAM.sub(r"$\1", sql)
         names = set(re.findall(r"\$(\w+)", native))
+        return self._translated(lambda: read(con.execute(native, {k: params[k] for k in names})))
+
+    def _translated(self, action: Callable[[], T]) -> T:
+        """`action`'s result; whatever DuckDB reports is the file's problem, named in one
+        line."""
+        import duckdb
+
         try:
-            return read(con.execute(native, {k: params[k] for k in names}))
+            return action()
         except duckdb.Error as exc:
             raise DataFileError(f"{self.path}: query failed ({_first_line(exc)})") from None
 
@@ -558,39 +563,29 @@ class LocalFileSource:
         edges = [None, *cuts, None]
         # The database's own `revenue` (a temporary view of that name stands for the slice).
         book = _ident(str(con.execute("SELECT current_database()").fetchall()[0][0]))
-        answers: list[q.Columns] = []
-        failures: list[BaseException] = []
 
-        def run(low: str | None, high: str | None) -> None:
+        def run(edge: tuple[str | None, str | None]) -> q.Columns:
+            low, high = edge
+            bounds = [f"customer >= {_literal(low)}" if low is not None else "true"]
+            if high is not None:
+                bounds.append(f"customer < {_literal(high)}")
+            view = (
+                f"CREATE TEMP VIEW revenue AS SELECT * FROM {book}.main.revenue "
+                f"WHERE {' AND '.join(bounds)}"
+            )
             part = con.cursor()
             try:
-                bounds = [f"customer >= {_literal(low)}" if low is not None else "true"]
-                if high is not None:
-                    bounds.append(f"customer < {_literal(high)}")
-                part.execute(
-                    f"CREATE TEMP VIEW revenue AS SELECT * FROM {book}.main.revenue "
-                    f"WHERE {' AND '.join(bounds)}"
-                )
-                answers.append(self._run(part, sql, params, _arrays))
-            except BaseException as exc:  # raised again in the caller's thread
-                failures.append(exc)
+                self._translated(lambda: part.execute(view))
+                return self._run(part, sql, params, _arrays)
             finally:
                 part.close()
 
         con.execute("SET threads = 1")
         try:
-            workers = [
-                threading.Thread(target=run, args=(low, high))
-                for low, high in itertools.pairwise(edges)
-            ]
-            for worker in workers:
-                worker.start()
-            for worker in workers:
-                worker.join()
+            with ThreadPoolExecutor(max_workers=len(edges) - 1) as pool:
+                answers = list(pool.map(run, itertools.pairwise(edges)))
         finally:
             con.execute("RESET threads")
-        if failures:
-            raise failures[0]
         return [np.concatenate(columns) for columns in zip(*answers, strict=True)]
 
     def _fetch(
@@ -639,7 +634,7 @@ def _read_once(con: duckdb.DuckDBPyConnection, typed: Path) -> int:
     it: every later query scans columns instead of re-parsing text, and the rows stay on disk,
     not in memory. In any row order (the sums do not depend on it): DuckDB then reads and
     writes in parallel. Returns the number of rows."""
-    where = "'" + str(typed).replace("'", "''") + "'"
+    where = _literal(str(typed))
     con.execute("SET preserve_insertion_order = false")
     try:
         copied = _count(
