@@ -273,3 +273,22 @@ def test_charts_dir_gets_a_png_per_big_mover_and_the_summary(capsys, tmp_path):
     ]  # Vandelay stopped: a stop is no big mover, so it has no pace chart
     assert all(p.read_bytes().startswith(b"\x89PNG") for p in charts.iterdir())
     assert "3 chart(s) written to" in result.err
+
+
+def test_a_chart_that_cannot_be_drawn_never_blocks_the_digest(
+    capsys, tmp_path, monkeypatch, caplog
+):
+    """matplotlib failing to save (here its renderer, made to fail) costs the charts, not the
+    digest: the run succeeds, the text is printed and the log says why there are no charts."""
+    from matplotlib.figure import Figure
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the Agg renderer ran out of canvas")
+
+    monkeypatch.setattr(Figure, "savefig", broken)
+    charts = tmp_path / "charts"
+    result = invoke(capsys, "digest", "--demo", "--as-of", DEMO_DAY, "--charts", str(charts))
+    assert result.code == 0
+    assert "Umbrella Telecom" in result.out
+    assert not charts.exists() or not any(charts.iterdir())
+    assert "the charts could not be drawn (RuntimeError: the Agg renderer ran out" in result.err

@@ -16,6 +16,7 @@ from .channels.base import Chart
 from .domain.formatting import format_amount, format_pct
 from .domain.models import Digest, Pace
 from .domain.periods import Period
+from .errors import ChartError
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -156,15 +157,23 @@ def summary_chart(digest: Digest) -> Chart | None:
     )
 
 
+# What matplotlib raises when it cannot draw or save (not installed, a cache or font it
+# cannot use, a value it cannot place, no memory for the canvas).
+_DRAWING_FAILURES = (ImportError, OSError, RuntimeError, ValueError, OverflowError, MemoryError)
+
+
 def digest_charts(
     digest: Digest, daily: Mapping[str, Mapping[date, float]], period: Period
 ) -> list[Chart]:
-    charts = [
-        mover_chart(p, daily[p.name], period)
-        for p in digest.customers
-        if p.big_mover and daily.get(p.name)
-    ]
-    summary = summary_chart(digest)
+    try:
+        charts = [
+            mover_chart(p, daily[p.name], period)
+            for p in digest.customers
+            if p.big_mover and daily.get(p.name)
+        ]
+        summary = summary_chart(digest)
+    except _DRAWING_FAILURES as exc:
+        raise ChartError(f"the charts could not be drawn ({type(exc).__name__}: {exc})") from exc
     return ([summary] if summary else []) + charts
 
 

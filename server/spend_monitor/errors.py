@@ -115,5 +115,9 @@ class PostUnconfirmed(ChannelError):
     exit_code = EXIT_PARTIAL
 
 
+class ChartError(SpendMonitorError):
+    """A chart could not be drawn (matplotlib's failure, named): the text goes out alone."""
+
+
 class StoreError(SpendMonitorError):
     exit_code = EXIT_PARTIAL

@@ -24,7 +24,7 @@ from ..concurrency import run_all
 from ..deadline import Deadline, run_deadline_scope
 from ..domain.models import ChannelName, Customer, Digest
 from ..domain.ownership import Owner, Ownership, Rollup, rollup, share, unowned
-from ..errors import EXIT_OK, SourceError, SpendMonitorError, UsageError
+from ..errors import EXIT_OK, ChartError, SourceError, SpendMonitorError, UsageError
 from ..render import render_text
 from ..store import Store
 from . import team
@@ -52,8 +52,8 @@ def charts_for(run: DigestRun) -> list[Chart]:
 
     try:
         return digest_charts(run.digest, run.snapshot.revenue.by_key, run.snapshot.period)
-    except Exception:  # matplotlib's errors are its own: the text goes out without charts
-        log.exception("the charts could not be drawn; posting the text alone")
+    except ChartError as exc:
+        log.warning("%s; posting the text alone", exc, exc_info=exc.__cause__)
         return []
 
 
