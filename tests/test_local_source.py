@@ -95,18 +95,9 @@ async def test_parquet_names_needing_a_trim_read_as_the_trimmed_ones(tmp_path, c
     """Names are read as they are only when none needs trimming; one untidy name anywhere
     in the file (here in Acme's first row) turns trimming back on for every row."""
 
-    def write(name: str, rows: list[tuple[str, str, str | None, float]]) -> Path:
-        path = tmp_path / name
-        values = ", ".join(f"(DATE '{d}', {_sql(c)}, {_sql(s)}, {a})" for d, c, s, a in rows)
-        duckdb.sql(
-            f"COPY (SELECT * FROM (VALUES {values}) AS t(date, customer, service, amount)) "
-            f"TO '{path}' (FORMAT parquet)"
-        )
-        return path
-
     untidy = [(ROWS[0][0], customer, service, ROWS[0][3]), *ROWS[1:]]
-    want = await fetch(write("tidy.parquet", ROWS))
-    got = await fetch(write("untidy.parquet", untidy))
+    want = await fetch(write_parquet(tmp_path / "tidy.parquet", [_typed(r) for r in ROWS]))
+    got = await fetch(write_parquet(tmp_path / "untidy.parquet", [_typed(r) for r in untidy]))
     if service in ("", None):
         assert got.customers["Acme"].services[0].service == "(unspecified)"
         assert got.customers["Globex"] == want.customers["Globex"]
@@ -117,6 +108,22 @@ async def test_parquet_names_needing_a_trim_read_as_the_trimmed_ones(tmp_path, c
 
 def _sql(value: str | None) -> str:
     return "NULL" if value is None else "'" + value.replace("'", "''") + "'"
+
+
+def _typed(row: tuple[str, str | None, str | None, float]) -> tuple[str, str, str, str]:
+    day, customer, service, amount = row
+    return f"DATE '{day}'", _sql(customer), _sql(service), repr(amount)
+
+
+def write_parquet(path: Path, rows: list[tuple[str, str, str, str]]) -> Path:
+    """A Parquet file of rows given as SQL expressions: date, customer, service, amount (a
+    DOUBLE)."""
+    values = ", ".join(f"({d}, {c}, {s}, CAST({a} AS DOUBLE))" for d, c, s, a in rows)
+    duckdb.sql(
+        f"COPY (SELECT * FROM (VALUES {values}) AS t(date, customer, service, amount)) "
+        f"TO '{path}' (FORMAT parquet)"
+    )
+    return path
 
 
 async def test_column_names_come_from_config(write_csv):
@@ -265,14 +272,22 @@ async def test_non_finite_amounts_are_rejected_with_the_row(write_csv, amount):
     assert "finite" in str(caught.value)
 
 
-async def test_non_finite_parquet_amounts_are_rejected_with_the_row(tmp_path):
-    parquet = tmp_path / "revenue.parquet"
-    duckdb.sql(
-        f"COPY (SELECT DATE '2026-02-03' AS date, 'Acme' AS customer, 'SMS' AS service, "
-        f"CAST('NaN' AS DOUBLE) AS amount) TO '{parquet}' (FORMAT parquet)"
+@pytest.mark.parametrize(
+    ("amount", "shown", "fix"),
+    [
+        ("'NaN'", "nan", "amounts must be finite numbers"),
+        ("-2e14", "-200000000000000.0", "amounts must be under 100,000,000,000,000"),
+    ],
+)
+async def test_a_parquet_amount_that_cannot_be_summed_is_named_with_the_row(
+    tmp_path, amount, shown, fix
+):
+    parquet = write_parquet(
+        tmp_path / "revenue.parquet", [("DATE '2026-02-03'", "'Acme'", "'SMS'", amount)]
     )
-    with pytest.raises(DataFileError, match=r"row 1: amount is 'nan'"):
+    with pytest.raises(DataFileError, match=rf"row 1: amount is '{shown}'") as raised:
         await fetch(parquet)
+    assert fix in str(raised.value.hint)
 
 
 async def test_parquet_bad_rows_are_counted_once_each(tmp_path):
@@ -284,27 +299,12 @@ async def test_parquet_bad_rows_are_counted_once_each(tmp_path):
         ("DATE '2026-02-03'", "'   '", "2.0"),  # blank customer
         ("NULL", "'Acme'", "3.0"),  # no date
         ("NULL", "NULL", "4.0"),  # no date and no customer: one bad row
-        ("DATE '2026-02-04'", "'Globex'", "CAST('inf' AS DOUBLE)"),
+        ("DATE '2026-02-04'", "'Globex'", "'inf'"),
         ("DATE '2026-02-04'", "'Globex'", "5.0"),
     ]
-    values = ", ".join(f"({d}, {c}, 'SMS', CAST({a} AS DOUBLE))" for d, c, a in rows)
-    duckdb.sql(
-        f"COPY (SELECT * FROM (VALUES {values}) AS t(date, customer, service, amount)) "
-        f"TO '{parquet}' (FORMAT parquet)"
-    )
+    write_parquet(parquet, [(d, c, "'SMS'", a) for d, c, a in rows])
     with pytest.raises(DataFileError, match=r"row 2: customer is empty; 3 more bad row\(s\)"):
         await fetch(parquet)
-
-
-async def test_a_parquet_amount_too_large_to_sum_exactly_is_named(tmp_path):
-    parquet = tmp_path / "revenue.parquet"
-    duckdb.sql(
-        f"COPY (SELECT DATE '2026-02-03' AS date, 'Acme' AS customer, 'SMS' AS service, "
-        f"CAST(-2e14 AS DOUBLE) AS amount) TO '{parquet}' (FORMAT parquet)"
-    )
-    with pytest.raises(DataFileError, match=r"row 1: amount is '-200000000000000.0'") as raised:
-        await fetch(parquet)
-    assert "amounts must be under 100,000,000,000,000" in str(raised.value.hint)
 
 
 HEAD = "date,customer,service,amount\n"
