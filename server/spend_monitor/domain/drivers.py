@@ -106,9 +106,6 @@ class Drivers:
             any_vanished=vanished,
         )
 
-    def _span(self, row: int) -> slice:
-        return row_span(self._bounds, row)
-
     @cached_property
     def _bounds(self) -> list[int]:
         """The bounds read once as Python ints (a numpy scalar per read was a fifth of
@@ -124,7 +121,7 @@ class Drivers:
         )
 
     def lines_of(self, row: int) -> tuple[DriverLine, ...]:
-        span = self._span(row)
+        span = row_span(self._bounds, row)
         names, kinds = self._names_and_kinds(span)
         return tuple(
             zip(
@@ -140,7 +137,7 @@ class Drivers:
     def shown_of(self, row: int) -> list[ShownLine]:
         """Row `row`'s lines as the JSON shows them, from amounts rounded for the whole book
         at once (a `round` per amount was most of a whole book's JSON)."""
-        span = self._span(row)
+        span = row_span(self._bounds, row)
         names, kinds = self._names_and_kinds(span)
         current, baseline, prior_total, delta = (column[span].tolist() for column in self._cents)
         return [
