@@ -192,6 +192,8 @@ def _transport(error: BaseException) -> Transient | None:
         return Transient(f"cannot reach the server ({type(error).__name__})")
     if isinstance(error, httpx.TransportError):
         return Transient(f"the connection failed ({type(error).__name__})", maybe_delivered=True)
+    if isinstance(error, httpx.DecodingError):  # an answer came, but cannot be read
+        return Transient("a body that cannot be decoded", maybe_delivered=True)
     return None
 
 

@@ -60,6 +60,9 @@ FAULTS: dict[str, Fault] = {
     "200-html": respond(200, "<html><body>Login</body></html>", "text/html"),
     "200-empty": respond(200, b"", "application/json"),
     "200-undecodable": respond(200, b"\xff\xfe{not json", "application/json"),
+    "200-bad-gzip": respond(
+        200, b"not gzip at all", "application/json", **{"Content-Encoding": "gzip"}
+    ),
 }
 
 

@@ -48,6 +48,7 @@ MATRIX = [
     ("200-html", 1, {"unknown"}),
     ("200-empty", 1, {"unknown"}),
     ("200-undecodable", 1, {"unknown"}),
+    ("200-bad-gzip", 1, {"unknown"}),
 ]
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
@@ -13,8 +12,6 @@ from ..deadline import Deadline
 from ..domain.models import ChannelName, Digest
 from ..domain.ownership import Rollup
 from ..errors import ChannelError, PostUnconfirmed
-
-log = logging.getLogger(__name__)
 
 # The line a re-sent part carries when the earlier post could not be confirmed.
 RESENT_MARK = "(re-sent: the earlier post could not be confirmed)"
@@ -130,17 +127,14 @@ class Channel(Protocol):
 
 
 async def guarded(key: str, send: Callable[[], Awaitable[str]]) -> PartSent:
-    """Run one part's send; whatever goes wrong — the platform's error, no answer, a decode
-    error, a bug — is that part's outcome, never an exception out of the channel."""
+    """Run one part's send; what the platform or the network does — an error, no answer, a
+    body that cannot be read — is that part's outcome (each adapter turns it into a
+    ChannelError where it occurs), never an exception out of the channel. A bug is not an
+    outcome: it stops the run, and the posting ledger settles the parts it left open."""
     try:
         message_id = await send()
     except PostUnconfirmed as exc:
         return PartSent(key=key, status="unknown", reason=str(exc))
     except ChannelError as exc:
         return PartSent(key=key, status="failed", reason=str(exc), code=getattr(exc, "code", None))
-    except Exception as exc:  # a bug or a foreign error: this part failed, the run goes on
-        log.warning("posting %s failed unexpectedly (%s)", key, type(exc).__name__)
-        return PartSent(
-            key=key, status="failed", reason=f"unexpected failure ({type(exc).__name__})"
-        )
     return PartSent(key=key, status="sent", message_id=message_id)
