@@ -305,21 +305,17 @@ def section(profile: bool = False) -> str:
     lines.append(
         "\nWhere the time and memory go (in process, `embedded()` and the steps `digest` "
         "takes, bench/scale_phases.py; peak RSS after each step):\n\n"
-        "| customers | import | fetch | compute | text + hash | record | JSON | total | "
+        "| customers | import | fetch | compute | record | JSON | total | "
         "peak MB after fetch / compute / record / JSON | state DB MB | load |\n"
-        "|---|---|---|---|---|---|---|---|---|---|---|\n"
+        "|---|---|---|---|---|---|---|---|---|---|\n"
     )
     for customers, p in zip((10_000, 50_000), breakdown, strict=True):
         if "problem" in p:
             lines.append(f"| {customers:,} | failed: {p['problem'][:100]} |\n")
             continue
         total = p["total_s"]
-        cells = [f"{p[k]} s ({pct(p[k], total)})" for k in ("import_s", "fetch_s", "compute_s")]
-        cells.append(
-            f"{round(p['render_text_s'] + p['hash_s'], 3)} s "
-            f"({pct(p['render_text_s'] + p['hash_s'], total)})"
-        )
-        cells += [f"{p[k]} s ({pct(p[k], total)})" for k in ("record_s", "render_json_s")]
+        steps = ("import_s", "fetch_s", "compute_s", "record_s", "render_json_s")
+        cells = [f"{p[k]} s ({pct(p[k], total)})" for k in steps]
         peaks = " / ".join(
             str(p[f"{k}_peak_mb"]) for k in ("fetch", "compute", "record", "render_json")
         )

@@ -1,6 +1,6 @@
 """Where a digest's time and memory go (issue 19), in process: the same steps `spend-monitor
-digest --dry-run --format json` takes — fetch, compute, the text render and hash for
-posting once, the store record, the JSON written to a file piece by piece as the CLI
+digest --dry-run --format json` takes — fetch, compute, the store record (a dry run renders
+no text to post), the JSON written to a file piece by piece as the CLI
 writes it — each timed with perf_counter, with the process's peak RSS after each.
 
 `python bench/scale_phases.py FILE STATE_DB [--profile OUT]` prints one JSON line; with
@@ -35,10 +35,9 @@ def peak_mb() -> int:
 
 
 async def phases(path: Path, state: Path) -> dict[str, Any]:
-    from spend_monitor.app.publishing import content_hash
     from spend_monitor.config import parse_config
     from spend_monitor.launch import embedded
-    from spend_monitor.render import render_chunks, render_text
+    from spend_monitor.render import render_chunks
 
     out: dict[str, Any] = {"import_s": round(time.perf_counter() - STARTED, 3)}
     config = parse_config({"local": {"path": str(path)}, "state_path": str(state)}, "bench")
@@ -57,16 +56,11 @@ async def phases(path: Path, state: Path) -> dict[str, Any]:
     async with embedded(config, AS_OF) as services:
         await step("fetch", lambda: services.book.snapshot(AS_OF))
         run = await step("compute", lambda: services.book.run(AS_OF))
-        text = await step("render_text", lambda: now(lambda: render_text(run.digest)))
-        content = await step("hash", lambda: now(lambda: content_hash(text)))
         await step(
             "record",
             lambda: now(
                 lambda: services.memory.attempt(
-                    lambda store: store.record_run(
-                        run.digest, "local", content, text, keep_digest=False
-                    ),
-                    None,
+                    lambda store: store.record_run(run.digest, "local"), None
                 )
             ),
         )

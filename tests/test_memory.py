@@ -321,6 +321,10 @@ def test_a_dry_run_keeps_each_customers_result_but_not_the_digest(capsys, config
     with pytest.raises(store_module.StoreError, match=f"no recorded digest for run {dry.id}"):
         store.digest(dry.id)
     assert store._db.execute("SELECT count(*) FROM digests").fetchone()[0] == 1
+    # A dry run renders no text to post, so it has no content hash.
+    hashes = dict(store._db.execute("SELECT id, content_hash FROM runs").fetchall())
+    assert hashes[dry.id] == ""
+    assert len(hashes[posted.id]) == 64
 
 
 def test_runs_older_than_state_keep_days_are_pruned(capsys, configure, slack):
@@ -331,7 +335,7 @@ def test_runs_older_than_state_keep_days_are_pruned(capsys, configure, slack):
     store = Store(path, keep_days=30)
 
     def record(as_of):
-        return store.record_run(digest.model_copy(update={"as_of": as_of}), "local", "h", "t")
+        return store.record_run(digest.model_copy(update={"as_of": as_of}), "local", ("h", "t"))
 
     record(date(2026, 3, 16))  # Feb 15 is 29 days back: kept
     assert [r.id for r in store.runs()] == [2, 1]

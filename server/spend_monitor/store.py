@@ -283,12 +283,12 @@ class Store:
 
     # -- runs ---------------------------------------------------------------------------------
 
-    def record_run(
-        self, digest: Digest, source: str, content_hash: str, text: str, keep_digest: bool = True
-    ) -> int:
-        """The run and each customer's result (what history needs); the whole digest and its
-        text only with `keep_digest` (a run that may be posted or re-posted), not for a dry
-        run. Runs older than `keep_days` before this one go in the same transaction."""
+    def record_run(self, digest: Digest, source: str, posted: tuple[str, str] | None = None) -> int:
+        """The run and each customer's result (what history needs); for a run that may be
+        posted or re-posted, `posted` (the content hash and the text) and the whole digest,
+        which a dry run has not (its content hash is empty). Runs older than `keep_days`
+        before this one go in the same transaction."""
+        content_hash, text = posted or ("", "")
         with self._transaction() as db:
             run_id = db.execute(
                 "INSERT INTO runs (as_of, data_through, source, method, outcome, content_hash,"
@@ -327,7 +327,7 @@ class Store:
                 "INSERT INTO watch_items VALUES (?, ?, ?, ?)",
                 [(run_id, w.customer, w.kind, w.detail) for w in digest.watch_list],
             )
-            if keep_digest:
+            if posted is not None:
                 db.execute(
                     "INSERT INTO digests VALUES (?, ?, ?)",
                     (run_id, digest.model_dump_json(), text),

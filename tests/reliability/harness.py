@@ -48,7 +48,7 @@ def book(count: int) -> list[tuple[str, str, str, float]]:
 
 @dataclass
 class Recorded:
-    """A digest recorded the way the CLI records it (a dry run), and its state store."""
+    """A digest recorded the way the CLI records a run with no channel, and its state store."""
 
     store: Store
     run_id: int
@@ -58,7 +58,7 @@ class Recorded:
     def rerun(self) -> int:
         """A second run of the same day and content: a new run row, the same content hash."""
         row = self.store._db.execute("SELECT * FROM runs WHERE id = ?", (self.run_id,)).fetchone()
-        return self.store.record_run(self.digest, row["source"], row["content_hash"], "text")
+        return self.store.record_run(self.digest, row["source"], (row["content_hash"], "text"))
 
 
 def slack_channel(base: str) -> SlackChannel:

@@ -186,17 +186,18 @@ async def publish(services: Services, request: PostRequest) -> tuple[DigestRun, 
     if request.charts_dir is not None:
         for chart in charts:
             (request.charts_dir / chart.filename).write_bytes(chart.png)
-    text = render_text(run.digest)
     found = team.ownership(services, services.book.customers_in(run.snapshot)) if team_run else None
-    content = content_hash(text + (found.model_dump_json() if found else ""))
+    # What may be posted, and its hash (what "the same digest" means for posting once); a dry
+    # run posts nothing, so it renders no text for it.
+    to_post = None
+    if not dry_run:
+        text = render_text(run.digest)
+        to_post = (content_hash(text + (found.model_dump_json() if found else "")), text)
     # A one-customer digest is not the day's digest: it is neither recorded nor deduplicated.
     run_id = None
     if request.customer is None:
         run_id = services.memory.attempt(
-            lambda store: store.record_run(
-                run.digest, run.snapshot.source, content, text, keep_digest=not dry_run
-            ),
-            None,
+            lambda store: store.record_run(run.digest, run.snapshot.source, to_post), None
         )
     rollup = None
     if found is not None:
