@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
+from functools import cached_property
 
 from .models import Customer
 
@@ -13,15 +14,20 @@ def _fold(text: str) -> str:
 
 
 class CustomerIndex:
-    """Case-insensitive lookup over name, display name and aliases."""
+    """Case-insensitive lookup over name, display name and aliases, made on the first
+    question (a digest with no tracker to read asks none)."""
 
     def __init__(self, customers: Iterable[Customer]) -> None:
         self.customers = tuple(customers)
-        self._by_label: dict[str, Customer] = {}
+
+    @cached_property
+    def _by_label(self) -> dict[str, Customer]:
+        by_label: dict[str, Customer] = {}
         for customer in self.customers:
             for label in (customer.name, customer.display_name, *customer.aliases):
                 if label:
-                    self._by_label.setdefault(_fold(label), customer)
+                    by_label.setdefault(_fold(label), customer)
+        return by_label
 
     def find(self, text: str) -> Customer | None:
         return self._by_label.get(_fold(text))
