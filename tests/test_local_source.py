@@ -307,6 +307,36 @@ async def test_parquet_bad_rows_are_counted_once_each(tmp_path):
         await fetch(parquet)
 
 
+@pytest.mark.parametrize(
+    ("date", "amount", "shown"),
+    [
+        ("day", "'NaN'", "amount is 'nan'"),
+        ("day", "'-inf'", "amount is '-inf'"),
+        ("day", "NULL", "amount is empty"),
+        ("day", "1e14", "amount is '100000000000000.0'"),
+        ("NULL", "1", "date is empty"),
+    ],
+)
+async def test_one_bad_row_among_many_row_groups_is_found(tmp_path, date, amount, shown):
+    """With tidy names the rows' check is answered from the Parquet file's statistics where
+    they prove every row readable: the one bad row, deep in a file of many row groups, is
+    still named."""
+    parquet = tmp_path / "revenue.parquet"
+    bad_row = 25_000
+    duckdb.sql(
+        f"""COPY (SELECT CASE WHEN i = {bad_row - 1} THEN {date} ELSE day END AS date,
+                         'Customer ' || (i % 50) AS customer, 'SMS' AS service,
+                         CASE WHEN i = {bad_row - 1} THEN CAST({amount} AS DOUBLE)
+                              ELSE CAST(i % 97 AS DOUBLE) END AS amount
+                  FROM (SELECT i, DATE '2026-01-01' + CAST(i % 45 AS INTEGER) AS day
+                        FROM range(60000) AS t(i)) ORDER BY i)
+            TO '{parquet}' (FORMAT parquet, ROW_GROUP_SIZE 4096)"""
+    )
+    with pytest.raises(DataFileError, match=rf"row {bad_row}: {shown}") as raised:
+        await fetch(parquet)
+    assert "more bad row" not in str(raised.value)
+
+
 HEAD = "date,customer,service,amount\n"
 QUOTED_BREAK = '2026-01-04,Acme,"SMS\nbulk",1\n'  # one row over two lines
 
