@@ -91,13 +91,22 @@ async def test_gzipped_csv_and_parquet_read_the_same(write_csv, tmp_path):
         ("Acme", " SMS "),
     ],
 )
-async def test_parquet_names_needing_a_trim_read_as_the_trimmed_ones(tmp_path, customer, service):
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+async def test_names_needing_a_trim_read_as_the_trimmed_ones(
+    tmp_path, write_csv, customer, service, fmt
+):
     """Names are read as they are only when none needs trimming; one untidy name anywhere
-    in the file (here in Acme's first row) turns trimming back on for every row."""
+    in the file (here in Acme's first row) turns trimming back on for every row. A CSV's
+    names are copied as they are and checked the same way."""
+
+    def written(name: str, rows: list[tuple[str, str | None, str | None, float]]) -> Path:
+        if fmt == "csv":
+            return write_csv(rows, name=f"{name}.csv")
+        return write_parquet(tmp_path / f"{name}.parquet", [_typed(r) for r in rows])
 
     untidy = [(ROWS[0][0], customer, service, ROWS[0][3]), *ROWS[1:]]
-    want = await fetch(write_parquet(tmp_path / "tidy.parquet", [_typed(r) for r in ROWS]))
-    got = await fetch(write_parquet(tmp_path / "untidy.parquet", [_typed(r) for r in untidy]))
+    want = await fetch(written("tidy", ROWS))
+    got = await fetch(written("untidy", untidy))
     if service in ("", None):
         assert got.customers["Acme"].services[0].service == "(unspecified)"
         assert got.customers["Globex"] == want.customers["Globex"]
