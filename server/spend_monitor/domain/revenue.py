@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping
 from datetime import date
 
@@ -33,9 +34,14 @@ def from_daily(
 
 def window_totals(daily: Mapping[date, float], period: Period) -> tuple[float, float, float]:
     """This month so far, the whole prior month and its same days (`Period.windows`), each
-    summed exactly (math.fsum: the same cents whatever order the days come in)."""
+    summed exactly (math.fsum: the same cents whatever order the days come in). Each
+    window's days are found by bisection in the days sorted once: a Tableau book of 5,000
+    customers sums 55,000 series, and testing every day against every window was a fifth
+    of its run."""
+    days = sorted(daily)
+    amounts = [daily[day] for day in days]
     current, prior_total, prior_same = (
-        math.fsum(amount for day, amount in daily.items() if first <= day <= last)
+        math.fsum(amounts[bisect_left(days, first) : bisect_right(days, last)])
         for first, last in period.windows.values()
     )
     return current, prior_total, prior_same
