@@ -288,7 +288,7 @@ def section(profile: bool = False) -> str:
         "start; peak is the child's own RSS. Runs alternate floor/ours; 50,000-customer cases "
         "run once, the others 3 times (best wall, highest peak). Load is the 1-minute load "
         f"average before each run on a machine of {os.cpu_count()} cores shared with other "
-        "work. Rerun this section alone with `make bench BENCH=scale` (about 8 minutes; "
+        "work. Rerun this section alone with `make bench BENCH=scale` (about 3 minutes; "
         "`python bench/run.py scale --profile` also writes a cProfile of the 10,000-customer "
         "digest to bench/data/profile-10000.txt).\n\n",
         "| case | ours wall | floor wall | ratio | ours peak MB | floor peak MB | state DB MB "
