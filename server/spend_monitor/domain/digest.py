@@ -213,6 +213,12 @@ class _Book:
     def recent_cents(self) -> Floats:
         return cents(self.recent)
 
+    def recent_of(self, row: int, shown: bool) -> list[float]:
+        """Row `row`'s sparkline days (`Amounts`' reader): the amounts, or with `shown`
+        their cents."""
+        days: list[float] = (self.recent_cents if shown else self.recent)[row].tolist()
+        return days
+
     @functools.cached_property
     def after_change(self) -> Projections:
         """Each row's projection at the level after its change point."""
@@ -279,9 +285,7 @@ class _Book:
             "held_back": v.held_back[row],
             "drivers": self.drivers.of(row),
             "recent": (
-                Amounts(self.recent[row].tolist(), self.recent_cents[row].tolist())
-                if daily
-                else Amounts()
+                Amounts(read=functools.partial(self.recent_of, row)) if daily else Amounts()
             ),
             "coverage": self.cover.of(row, period) if daily else None,
         }

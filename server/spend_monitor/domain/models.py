@@ -290,43 +290,54 @@ class DriverLines(Sequence[Driver]):
 
 class Amounts(Sequence[float]):
     """Amounts in dollars at full precision, shown to the cent, as `tuple[Rounded, ...]`
-    would be; the cents may come ready-rounded (`shown`): a whole book rounds its customers'
-    sparkline days at once instead of one `round` per day per customer."""
+    would be. A whole book's come from its columns when read: `read(False)` gives the
+    amounts, `read(True)` their cents, rounded for the whole book at once. Fourteen floats
+    and their cents per customer were a third of a `Pace`'s memory, and most are only ever
+    written once, to the JSON."""
 
-    __slots__ = ("_shown", "_values")
+    __slots__ = ("_read", "_values")
 
-    def __init__(self, values: Iterable[float] = (), shown: list[float] | None = None) -> None:
-        self._values = tuple(values)
-        self._shown = shown
+    def __init__(
+        self, values: Iterable[float] = (), read: Callable[[bool], list[float]] | None = None
+    ) -> None:
+        self._values = None if read is not None else tuple(values)
+        self._read = read
+
+    def _amounts(self) -> tuple[float, ...]:
+        if self._values is None:
+            assert self._read is not None
+            self._values = tuple(self._read(False))
+        return self._values
 
     def __len__(self) -> int:
-        return len(self._values)
+        return len(self._amounts())
 
     @overload
     def __getitem__(self, index: int) -> float: ...
     @overload
     def __getitem__(self, index: slice) -> tuple[float, ...]: ...
     def __getitem__(self, index: int | slice) -> float | tuple[float, ...]:
-        return self._values[index]
+        return self._amounts()[index]
 
     def __iter__(self) -> Iterator[float]:
-        return iter(self._values)
+        return iter(self._amounts())
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Sequence):
-            return self._values == tuple(other)
+            return self._amounts() == tuple(other)
         return NotImplemented
 
     def __hash__(self) -> int:
-        return hash(self._values)
+        return hash(self._amounts())
 
     def __repr__(self) -> str:
-        return f"Amounts({self._values!r})"
+        return f"Amounts({self._amounts()!r})"
 
     @staticmethod
     def _dump(amounts: Sequence[float], info: SerializationInfo) -> object:
-        shown = amounts._shown if isinstance(amounts, Amounts) else None
-        if shown is None:
+        if isinstance(amounts, Amounts) and amounts._read is not None:
+            shown = amounts._read(True)
+        else:
             shown = [round(value, 2) + 0.0 for value in amounts]
         return shown if info.mode_is_json() else tuple(shown)
 
