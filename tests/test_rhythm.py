@@ -2,11 +2,13 @@
 
 from datetime import date, timedelta
 
+import numpy as np
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from spend_monitor.demo import demo_config, write_demo
+from spend_monitor.domain import rhythm
 from spend_monitor.domain.models import Customer, Thresholds
 from spend_monitor.domain.pacing import pace_for
 from spend_monitor.domain.periods import period_for, public_holidays
@@ -173,3 +175,21 @@ async def test_change_point_in_one_pass_on_the_demo(tmp_path, as_of):
     for revenue in snapshot.customers.values():
         for back in range(10):
             same_change(revenue.daily, through - timedelta(days=back))
+
+
+def test_change_points_worked_through_in_parts_match_all_rows_at_once(monkeypatch):
+    """`change_points` works through a book's rows a few thousand at a time to bound its
+    memory: parts of any size give what all rows at once give."""
+    rng = np.random.default_rng(19)
+    values = rng.gamma(2.0, 50.0, size=(23, rhythm.CHANGE_WINDOW_DAYS))
+    values[5, 20:] *= 0.2  # a cliff
+    values[7] = 0.0  # no revenue
+    values[11, :30] = 0.0  # a start
+    end = date(2026, 3, 15)
+    whole = rhythm.change_points(values, end)
+    monkeypatch.setattr(rhythm, "CHANGE_ROWS", 4)
+    parts = rhythm.change_points(values, end)
+    assert parts.day == whole.day
+    for name in ("before", "after", "found", "unsure"):
+        assert getattr(parts, name).tolist() == getattr(whole, name).tolist()
+    assert whole.found.sum() == 22
