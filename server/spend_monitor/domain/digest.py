@@ -193,6 +193,23 @@ def _number(value: float) -> float | None:
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
+class _Sparklines:
+    """Every row's sparkline days: what each customer's `Amounts` reads them from (it keeps
+    these, not the whole book's columns)."""
+
+    amounts: Floats
+
+    @functools.cached_property
+    def cents(self) -> Floats:
+        return cents(self.amounts)
+
+    def of(self, row: int, shown: bool) -> list[float]:
+        """Row `row`'s days: the amounts, or with `shown` their cents."""
+        days: list[float] = (self.cents if shown else self.amounts)[row].tolist()
+        return days
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
 class _Book:
     """Everything `assess_book` worked out over whole columns."""
 
@@ -206,18 +223,8 @@ class _Book:
     paces: Paces
     projections: Projections
     drivers: Drivers
-    recent: Floats
+    sparklines: _Sparklines
     changes: ChangePoints
-
-    @functools.cached_property
-    def recent_cents(self) -> Floats:
-        return cents(self.recent)
-
-    def recent_of(self, row: int, shown: bool) -> list[float]:
-        """Row `row`'s sparkline days (`Amounts`' reader): the amounts, or with `shown`
-        their cents."""
-        days: list[float] = (self.recent_cents if shown else self.recent)[row].tolist()
-        return days
 
     @functools.cached_property
     def after_change(self) -> Projections:
@@ -285,7 +292,7 @@ class _Book:
             "held_back": v.held_back[row],
             "drivers": self.drivers.of(row),
             "recent": (
-                Amounts(read=functools.partial(self.recent_of, row)) if daily else Amounts()
+                Amounts(read=functools.partial(self.sparklines.of, row)) if daily else Amounts()
             ),
             "coverage": self.cover.of(row, period) if daily else None,
         }
@@ -394,9 +401,11 @@ def assess_book(
         drivers=drivers_over(
             services, line_prior, line_same, period, paces.method, thresholds, ratio
         ),
-        recent=columns.window(
-            period.data_through - timedelta(days=SPARK_DAYS - 1), period.data_through
-        )[0],
+        sparklines=_Sparklines(
+            columns.window(
+                period.data_through - timedelta(days=SPARK_DAYS - 1), period.data_through
+            )[0]
+        ),
         changes=change_points(
             columns.window(
                 period.data_through - timedelta(days=CHANGE_WINDOW_DAYS - 1), period.data_through
