@@ -346,6 +346,17 @@ async def test_one_bad_row_among_many_row_groups_is_found(tmp_path, date, amount
     assert "more bad row" not in str(raised.value)
 
 
+async def test_a_nan_left_out_of_another_writers_ranges_is_still_found():
+    """pyarrow (like most Parquet writers) leaves NaN out of a row group's min and max, and
+    DuckDB trusts those ranges when a filter could be answered from them (duckdb/duckdb#25521):
+    a check written as a range would pass this file's NaN (row 301 of 400, written by pyarrow
+    26 in two row groups of 200 rows, ranges 100.0 to 106.0)."""
+    parquet = Path(__file__).parent / "data" / "nan-left-out-of-ranges.parquet"
+    with pytest.raises(DataFileError, match="row 301: amount is 'nan'") as raised:
+        await fetch(parquet)
+    assert "more bad row" not in str(raised.value)
+
+
 HEAD = "date,customer,service,amount\n"
 QUOTED_BREAK = '2026-01-04,Acme,"SMS\nbulk",1\n'  # one row over two lines
 
