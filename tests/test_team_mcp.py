@@ -73,3 +73,4 @@ async def test_post_digest_for_one_owner_builds_only_theirs(team_client):
     shown = {n for n in names if n in result["digest_markdown"]}
     assert shown <= bob
     assert result["report"]["message"] == "dry run: nothing posted"
+    assert result["report"]["dry_run"] is True

@@ -221,7 +221,9 @@ async def publish(services: Services, request: PostRequest) -> tuple[DigestRun, 
         )
     else:
         message = describe(deliveries) or "nothing to post"
-    report = _report(services, run.digest, deliveries, [c.filename for c in charts], message)
+    report = _report(
+        services, run.digest, deliveries, [c.filename for c in charts], message, dry_run
+    )
     warnings = list(found.warnings) if found else []
     return run, report.model_copy(update={"rollup": rollup, "warnings": warnings})
 
@@ -310,7 +312,7 @@ def _report(
     deliveries: list[ChannelDelivery],
     charts: list[str],
     message: str,
-    dry_run: bool = False,
+    dry_run: bool,
 ) -> PostReport:
     return PostReport(
         as_of=digest.as_of,
@@ -384,7 +386,7 @@ async def repost(services: Services, request: RepostRequest) -> PostReport:
     deliveries = await _deliver_all(services, jobs, run_id, deadline)
     _finish_run(services, run_id, False, deliveries)
     message = describe(deliveries) if deliveries else "nothing to re-send"
-    return _report(services, digest, deliveries, [c.filename for c in charts], message)
+    return _report(services, digest, deliveries, [c.filename for c in charts], message, False)
 
 
 def _team_reposts(services: Services, digest: Digest, ready: Sequence[ChannelName]) -> list[Job]:
