@@ -18,7 +18,7 @@ from functools import cached_property
 import numpy as np
 from numpy.typing import NDArray
 
-from .models import CustomerRevenue, ServiceRevenue, SourceName
+from .models import CustomerRevenue, ServiceRevenue, SourceName, to_cents
 
 Floats = NDArray[np.float64]
 Ints = NDArray[np.intp]
@@ -47,7 +47,7 @@ def row_span(bounds: Ints | Sequence[int], row: int) -> slice:
 
 
 def cents(values: Floats) -> Floats:
-    """`round(value, 2) + 0.0` for every value at once, to the bit. Scaled, rounded to the
+    """`models.to_cents` for every value at once, to the bit. Scaled, rounded to the
     nearest integer and scaled back, a value lands where Python's correctly rounded `round`
     puts it unless the scaling's own rounding error could cross a half cent: those few, and
     values too large for the trick, are rounded one by one. Any shape."""
@@ -62,7 +62,7 @@ def cents(values: Floats) -> Floats:
         )
     doubtful &= np.isfinite(values)
     for i in np.flatnonzero(doubtful).tolist():
-        shown[i] = round(float(values[i]), 2) + 0.0
+        shown[i] = to_cents(float(values[i]))
     return shown.reshape(shape)
 
 

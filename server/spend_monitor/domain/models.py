@@ -34,9 +34,14 @@ SnoozeKind = Literal[
 Novelty = Literal["new", "ongoing", "reopened"]
 
 
-# Computed with full precision, shown in cents (and percent to two decimals) when serialized.
-# A move of a billionth of a cent is shown as 0.0, never -0.0.
-Rounded = Annotated[float, PlainSerializer(lambda v: round(v, 2) + 0.0, return_type=float)]
+def to_cents(value: float) -> float:
+    """An amount as it is shown: to the cent (a percent to two decimals). A move of a
+    billionth of a cent is shown as 0.0, never -0.0."""
+    return round(value, 2) + 0.0
+
+
+# Computed with full precision, shown by `to_cents` when serialized.
+Rounded = Annotated[float, PlainSerializer(to_cents, return_type=float)]
 
 
 class Frozen(BaseModel):
@@ -272,10 +277,10 @@ class DriverLines(Sequence[Driver]):
         return [
             {
                 "service": service,
-                "current": round(current, 2) + 0.0,
-                "baseline": round(base, 2) + 0.0,
-                "prior_total": round(prior, 2) + 0.0,
-                "delta": round(current - base, 2) + 0.0,
+                "current": to_cents(current),
+                "baseline": to_cents(base),
+                "prior_total": to_cents(prior),
+                "delta": to_cents(current - base),
                 "kind": kind,
             }
             for service, current, base, prior, kind in self.lines
@@ -338,7 +343,7 @@ class Amounts(Sequence[float]):
         if isinstance(amounts, Amounts) and amounts._read is not None:
             shown = amounts._read(True)
         else:
-            shown = [round(value, 2) + 0.0 for value in amounts]
+            shown = [to_cents(value) for value in amounts]
         return shown if info.mode_is_json() else tuple(shown)
 
     @classmethod
