@@ -203,10 +203,17 @@ class _Sparklines:
     def cents(self) -> Floats:
         return cents(self.amounts)
 
-    def of(self, row: int, shown: bool) -> list[float]:
-        """Row `row`'s days: the amounts, or with `shown` their cents."""
-        days: list[float] = (self.cents if shown else self.amounts)[row].tolist()
-        return days
+    def of(self, row: int) -> Amounts:
+        """Row `row`'s days, read when wanted."""
+        return Amounts(
+            read=functools.partial(_row, self.amounts, row),
+            shown=functools.partial(_row, self.cents, row),
+        )
+
+
+def _row(matrix: Floats, row: int) -> list[float]:
+    days: list[float] = matrix[row].tolist()
+    return days
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -291,9 +298,7 @@ class _Book:
             "projected_high": v.projected_high[row],
             "held_back": v.held_back[row],
             "drivers": self.drivers.of(row),
-            "recent": (
-                Amounts(read=functools.partial(self.sparklines.of, row)) if daily else Amounts()
-            ),
+            "recent": self.sparklines.of(row) if daily else Amounts(),
             "coverage": self.cover.of(row, period) if daily else None,
         }
         stop = self.cover.stop(row) if daily else None

@@ -295,23 +295,27 @@ class DriverLines(Sequence[Driver]):
 
 class Amounts(Sequence[float]):
     """Amounts in dollars at full precision, shown to the cent, as `tuple[Rounded, ...]`
-    would be. A whole book's come from its columns when read: `read(False)` gives the
-    amounts, `read(True)` their cents, rounded for the whole book at once. Fourteen floats
-    and their cents per customer were a third of a `Pace`'s memory, and most are only ever
-    written once, to the JSON."""
+    would be. Like `DriverLines`, a whole book's are read from its columns when wanted
+    (`read`), and the JSON dump takes them ready-rounded (`shown`, rounded for the whole
+    book at once): fourteen floats and their cents per customer were a third of a `Pace`'s
+    memory, and most are only ever written once, to the JSON."""
 
-    __slots__ = ("_read", "_values")
+    __slots__ = ("_read", "_shown", "_values")
 
     def __init__(
-        self, values: Iterable[float] = (), read: Callable[[bool], list[float]] | None = None
+        self,
+        values: Iterable[float] = (),
+        read: Callable[[], list[float]] | None = None,
+        shown: Callable[[], list[float]] | None = None,
     ) -> None:
         self._values = None if read is not None else tuple(values)
         self._read = read
+        self._shown = shown
 
     def _amounts(self) -> tuple[float, ...]:
         if self._values is None:
             assert self._read is not None
-            self._values = tuple(self._read(False))
+            self._values = tuple(self._read())
         return self._values
 
     def __len__(self) -> int:
@@ -340,8 +344,8 @@ class Amounts(Sequence[float]):
 
     @staticmethod
     def _dump(amounts: Sequence[float], info: SerializationInfo) -> object:
-        if isinstance(amounts, Amounts) and amounts._read is not None:
-            shown = amounts._read(True)
+        if isinstance(amounts, Amounts) and amounts._shown is not None:
+            shown = amounts._shown()
         else:
             shown = [to_cents(value) for value in amounts]
         return shown if info.mode_is_json() else tuple(shown)
