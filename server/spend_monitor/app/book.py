@@ -69,9 +69,9 @@ class Book:
         self._clock = clock
         self._snapshots: dict[date, tuple[float, RevenueSnapshot]] = {}
         self._digests: dict[tuple[date, MethodChoice], tuple[RevenueSnapshot, Digest]] = {}
-        # The last snapshot's customers, and the index that finds them by any name.
-        self._known: tuple[RevenueSnapshot, list[Customer]] | None = None
-        self._index: CustomerIndex | None = None
+        # The last snapshot's customers, and the index that finds them by any name (it is
+        # made on its first question).
+        self._known: tuple[RevenueSnapshot, CustomerIndex] | None = None
         # The last whole-book digest with memory applied, and what it was made from.
         self._remembered: tuple[Digest, list[PastDigest], list[Snooze], Digest] | None = None
         self._ranked: tuple[Digest, tuple[Pace, ...]] | None = None
@@ -100,24 +100,22 @@ class Book:
             await progress(1, 2, "computing pace")
         return snapshot
 
-    def customers_in(self, snapshot: RevenueSnapshot) -> list[Customer]:
+    def _index_of(self, snapshot: RevenueSnapshot) -> CustomerIndex:
         """Configured customers, or everyone the data has when none are configured (built
         once per snapshot)."""
         known = self._known
         if known is None or known[0] is not snapshot:
             configured: list[Customer] = list(self._services.config.customers)
             customers = configured or [Customer(name=k) for k in snapshot.revenue.keys]
-            known = self._known = (snapshot, customers)
-            self._index = None
-        return list(known[1])
+            known = self._known = (snapshot, CustomerIndex(customers))
+        return known[1]
+
+    def customers_in(self, snapshot: RevenueSnapshot) -> list[Customer]:
+        return list(self._index_of(snapshot).customers)
 
     def find(self, name: str, snapshot: RevenueSnapshot) -> Customer:
-        """The customer `name` means, among those `customers_in` the snapshot (the index
-        that finds them by any name is built on the first question)."""
-        customers = self.customers_in(snapshot)
-        index = self._index
-        if index is None:
-            index = self._index = CustomerIndex(customers)
+        """The customer `name` means, among those `customers_in` the snapshot."""
+        index = self._index_of(snapshot)
         found = index.find(name)
         if found is None:
             raise UnknownCustomerError(name, index.suggestions(name))

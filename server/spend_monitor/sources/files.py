@@ -561,9 +561,8 @@ class LocalFileSource:
         """A narrow statement, once per slice of the customers (by name, cut at the numbered
         customers' quantiles), each slice on a connection and a thread of its own, the
         answers put together. DuckDB on all threads keeps one table of every group per thread
-        (at 50,000 customers the service lines took the peak from about 490 to 687 MB); on
-        one it took twice as long. Slices give the time of all threads and the memory of one.
-        """
+        (see SLICED_ABOVE); on one thread it took twice as long. Slices give nearly the time
+        of all threads and the memory of one."""
         slices = int(con.execute("SELECT current_setting('threads')").fetchall()[0][0])
         cuts = [
             row[0]
